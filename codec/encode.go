@@ -1,0 +1,235 @@
+package codec
+
+import (
+	"slices"
+	"strconv"
+)
+
+// Rejection is one channel refused in a subscription_ack.
+type Rejection struct {
+	Channel string
+	Code    string // one of the Code constants
+	Message string
+}
+
+// Position is a channel's latest position in a subscription_ack (history).
+type Position struct {
+	Channel string
+	Epoch   string
+	Seq     uint64
+}
+
+// Fixed parts of the message envelope.
+const (
+	msgPrefix = `{"type":"message","channel":`
+	msgSeq    = `,"seq":`
+	msgTS     = `,"ts":`
+	msgData   = `,"data":`
+	msgSuffix = `}`
+)
+
+// AppendMessage appends the JSON envelope
+// {"type":"message","channel":...,"seq":N,"ts":N,"data":<data verbatim>}
+// and returns the extended slice. ts is Unix milliseconds. data must be one
+// valid JSON value and is not checked (DecodePublish checks what publishers
+// send); empty data is written as null so the envelope stays valid JSON. It
+// allocates nothing when dst has capacity for the result, and grows dst at
+// most once otherwise.
+func AppendMessage(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
+	_, hi := messageLenBounds(channel, data)
+	return appendMessage(slices.Grow(dst, hi), channel, seq, ts, data)
+}
+
+// appendMessage is AppendMessage without the up-front growth.
+func appendMessage(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
+	dst = append(dst, msgPrefix...)
+	dst = AppendJSONString(dst, channel)
+	dst = append(dst, msgSeq...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, msgTS...)
+	dst = strconv.AppendInt(dst, ts, 10)
+	dst = append(dst, msgData...)
+	if len(data) == 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, data...)
+	}
+	return append(dst, msgSuffix...)
+}
+
+// msgFixedLen is the length of the envelope's fixed parts.
+const msgFixedLen = len(msgPrefix) + len(msgSeq) + len(msgTS) + len(msgData) + len(msgSuffix)
+
+// messageLen returns the length of AppendMessage's envelope without encoding it.
+func messageLen(channel string, seq uint64, ts int64, data []byte) int {
+	return msgFixedLen + jsonStringLen(channel) + uintLen(seq) + intLen(ts) + envDataLen(data)
+}
+
+// envDataLen returns the length data takes in the envelope.
+func envDataLen(data []byte) int {
+	if len(data) == 0 {
+		return len("null")
+	}
+	return len(data)
+}
+
+// messageLenBounds returns cheap lower and upper bounds of messageLen for
+// any seq and ts: a channel byte takes 1 to 6 bytes once escaped, a number 1
+// to 20.
+func messageLenBounds(channel string, data []byte) (lo, hi int) {
+	n := msgFixedLen + 2 + envDataLen(data)
+	return n + len(channel) + 1 + 1, n + 6*len(channel) + 20 + 20
+}
+
+// AppendMessageFrame appends one complete server WebSocket text frame (FIN,
+// opcode 1, unmasked, never fragmented) whose payload is AppendMessage's
+// envelope, and returns the extended slice. It allocates nothing when dst
+// has capacity for the frame, and grows dst at most once otherwise.
+//
+// The header's size (2, 4 or 10 bytes) is known before encoding whenever
+// messageLenBounds fall in the same size class, which holds for all but
+// envelopes near 125 or 65535 bytes; those are measured exactly first. The
+// payload is then encoded in place after the header and never moved.
+func AppendMessageFrame(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
+	lo, hi := messageLenBounds(channel, data)
+	hl := frameHeaderLen(lo)
+	if hl != frameHeaderLen(hi) {
+		hl = frameHeaderLen(messageLen(channel, seq, ts, data))
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, hl+hi)[:start+hl]
+	dst = appendMessage(dst, channel, seq, ts, data)
+	n := len(dst) - start - hl
+	if frameHeaderLen(n) != hl {
+		// A header that disagrees with its payload would desynchronise every
+		// subscriber's stream; tests and fuzzing hold the bounds to this.
+		panic("codec: message frame header size mismatch")
+	}
+	AppendFrameHeader(dst[start:start], OpText, n) // writes into the hl bytes reserved
+	return dst
+}
+
+// AppendSubscriptionAck appends
+// {"type":"subscription_ack","id":...,"subscribed":[...],"rejected":[...],
+// "count":N,"positions":[...],"recovered":bool} and returns the extended
+// slice. id is omitted when empty; subscribed is always present ([] when
+// empty); rejected is omitted when empty; positions is omitted when nil (and
+// written as [] when empty but not nil); recovered is omitted when nil.
+func AppendSubscriptionAck(dst []byte, id string, subscribed []string, rejected []Rejection, count int, positions []Position, recovered *bool) []byte {
+	dst = append(dst, `{"type":"subscription_ack"`...)
+	dst = appendID(dst, id)
+	dst = append(dst, `,"subscribed":`...)
+	dst = appendStrings(dst, subscribed)
+	if len(rejected) > 0 {
+		dst = append(dst, `,"rejected":[`...)
+		for i, r := range rejected {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"channel":`...)
+			dst = AppendJSONString(dst, r.Channel)
+			dst = append(dst, `,"code":`...)
+			dst = AppendJSONString(dst, r.Code)
+			dst = append(dst, `,"message":`...)
+			dst = AppendJSONString(dst, r.Message)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"count":`...)
+	dst = strconv.AppendInt(dst, int64(count), 10)
+	if positions != nil {
+		dst = append(dst, `,"positions":[`...)
+		for i, p := range positions {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"channel":`...)
+			dst = AppendJSONString(dst, p.Channel)
+			dst = append(dst, `,"epoch":`...)
+			dst = AppendJSONString(dst, p.Epoch)
+			dst = append(dst, `,"seq":`...)
+			dst = strconv.AppendUint(dst, p.Seq, 10)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if recovered != nil {
+		dst = append(dst, `,"recovered":`...)
+		dst = strconv.AppendBool(dst, *recovered)
+	}
+	return append(dst, '}')
+}
+
+// AppendUnsubscriptionAck appends
+// {"type":"unsubscription_ack","id":...,"unsubscribed":[...],"count":N} and
+// returns the extended slice. id is omitted when empty; unsubscribed is
+// always present ([] when empty).
+func AppendUnsubscriptionAck(dst []byte, id string, unsubscribed []string, count int) []byte {
+	dst = append(dst, `{"type":"unsubscription_ack"`...)
+	dst = appendID(dst, id)
+	dst = append(dst, `,"unsubscribed":`...)
+	dst = appendStrings(dst, unsubscribed)
+	dst = append(dst, `,"count":`...)
+	dst = strconv.AppendInt(dst, int64(count), 10)
+	return append(dst, '}')
+}
+
+// AppendPong appends {"type":"pong","ts":N} (ts in Unix milliseconds) and
+// returns the extended slice.
+func AppendPong(dst []byte, ts int64) []byte {
+	dst = append(dst, `{"type":"pong","ts":`...)
+	dst = strconv.AppendInt(dst, ts, 10)
+	return append(dst, '}')
+}
+
+// AppendError appends {"type":"error","id":...,"code":...,"message":...} and
+// returns the extended slice; id is omitted when empty.
+func AppendError(dst []byte, id, code, message string) []byte {
+	dst = append(dst, `{"type":"error"`...)
+	dst = appendID(dst, id)
+	dst = append(dst, `,"code":`...)
+	dst = AppendJSONString(dst, code)
+	dst = append(dst, `,"message":`...)
+	dst = AppendJSONString(dst, message)
+	return append(dst, '}')
+}
+
+// appendID appends ,"id":"..." unless id is empty.
+func appendID(dst []byte, id string) []byte {
+	if id == "" {
+		return dst
+	}
+	dst = append(dst, `,"id":`...)
+	return AppendJSONString(dst, id)
+}
+
+// appendStrings appends ss as a JSON array of strings; [] when empty.
+func appendStrings(dst []byte, ss []string) []byte {
+	dst = append(dst, '[')
+	for i, s := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = AppendJSONString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+// uintLen returns the number of decimal digits of n.
+func uintLen(n uint64) int {
+	l := 1
+	for n >= 10 {
+		n /= 10
+		l++
+	}
+	return l
+}
+
+// intLen returns the length of n in decimal, sign included.
+func intLen(n int64) int {
+	if n < 0 {
+		return 1 + uintLen(uint64(-n)) // -MinInt64 wraps to its own magnitude as uint64
+	}
+	return uintLen(uint64(n))
+}

@@ -1,0 +1,209 @@
+package codec
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"reflect"
+	"testing"
+)
+
+// unmarshal decodes b, which must be one valid JSON object.
+func unmarshal(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&m); err != nil {
+		t.Fatalf("output is not a JSON object: %v\n%s", err, b)
+	}
+	if d.More() {
+		t.Fatalf("output has trailing bytes:\n%s", b)
+	}
+	return m
+}
+
+// checkJSON checks that b holds exactly the fields of want (encoded by
+// encoding/json for comparison) and nothing else.
+func checkJSON(t *testing.T, b []byte, want string) {
+	t.Helper()
+	got := unmarshal(t, b)
+	exp := unmarshal(t, []byte(want))
+	if !reflect.DeepEqual(got, exp) {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestAppendMessage(t *testing.T) {
+	f := func(channel string, seq uint64, ts int64, data string) {
+		t.Helper()
+		prefix := []byte("prefix")
+		b := AppendMessage(prefix, channel, seq, ts, []byte(data))
+		if !bytes.HasPrefix(b, prefix) {
+			t.Fatalf("AppendMessage did not keep dst")
+		}
+		b = b[len(prefix):]
+		var env struct {
+			Type    string          `json:"type"`
+			Channel string          `json:"channel"`
+			Seq     uint64          `json:"seq"`
+			TS      int64           `json:"ts"`
+			Data    json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil {
+			t.Fatalf("AppendMessage output is not JSON: %v\n%s", err, b)
+		}
+		wantData := data
+		if data == "" {
+			wantData = "null"
+		}
+		if env.Type != "message" || env.Channel != string([]rune(channel)) || env.Seq != seq || env.TS != ts {
+			t.Fatalf("AppendMessage = %s; want channel %q seq %d ts %d", b, channel, seq, ts)
+		}
+		// data must be byte-exact: check the raw bytes, not a re-encoding.
+		if !bytes.HasSuffix(b, []byte(`,"data":`+wantData+`}`)) || string(env.Data) != wantData {
+			t.Fatalf("AppendMessage data = %s; want %s byte for byte", env.Data, wantData)
+		}
+		if n := messageLen(channel, seq, ts, []byte(data)); n != len(b) {
+			t.Fatalf("messageLen = %d; AppendMessage wrote %d bytes", n, len(b))
+		}
+	}
+	f("token.BTC.trade", 1043, 1764236400123, `{"price":"43250.5"}`)
+	f("global", 0, 0, `"a \"quoted\" \\ string\n\u00e9 é \ud83d\ude00"`)
+	f("global", 1, -1, `-12.5e-3`)
+	f("global", math.MaxUint64, math.MaxInt64, `null`)
+	f("global", 9, math.MinInt64, `true`)
+	f("x", 10, 99, `[1, {"a" : [ {"b":null} ]}, "x"]`)
+	f("x", 10, 99, `{ "spaced" :  1 ,"nested":{"deep":{"deeper":[[],{}]}} }`)
+	f("x", 10, 99, ``)
+	f("weird\"chan\\nel\n\x01\u2028\xff", 5, 5, `{}`)
+}
+
+func TestAppendSubscriptionAck(t *testing.T) {
+	f := func(id string, subscribed []string, rejected []Rejection, count int, positions []Position, recovered *bool, want string) {
+		t.Helper()
+		b := AppendSubscriptionAck(nil, id, subscribed, rejected, count, positions, recovered)
+		checkJSON(t, b, want)
+	}
+	yes, no := true, false
+	f("1", []string{"token.BTC.trade"}, []Rejection{{"user.43.>", CodeForbidden, "not yours"}}, 1, nil, nil,
+		`{"type":"subscription_ack","id":"1","subscribed":["token.BTC.trade"],"rejected":[{"channel":"user.43.>","code":"FORBIDDEN","message":"not yours"}],"count":1}`)
+	f("", nil, nil, 0, nil, nil, `{"type":"subscription_ack","subscribed":[],"count":0}`)
+	f("", []string{}, []Rejection{}, 3, nil, nil, `{"type":"subscription_ack","subscribed":[],"count":3}`)
+	f("1", []string{"token.BTC.trade"}, nil, 1, []Position{{"token.BTC.trade", "h7Qx", 1043}}, &yes,
+		`{"type":"subscription_ack","id":"1","subscribed":["token.BTC.trade"],"count":1,"positions":[{"channel":"token.BTC.trade","epoch":"h7Qx","seq":1043}],"recovered":true}`)
+	f("x", []string{"a", "b"}, []Rejection{{"c", CodeInvalidChannel, "bad"}, {"d", CodeTooManySubscriptions, `"q"`}}, 2,
+		[]Position{}, &no,
+		`{"type":"subscription_ack","id":"x","subscribed":["a","b"],"rejected":[{"channel":"c","code":"INVALID_CHANNEL","message":"bad"},{"channel":"d","code":"TOO_MANY_SUBSCRIPTIONS","message":"\"q\""}],"count":2,"positions":[],"recovered":false}`)
+	f("", []string{"a"}, nil, 1, []Position{{"a", "", 0}, {"b", "e\n", math.MaxUint64}}, nil,
+		`{"type":"subscription_ack","subscribed":["a"],"count":1,"positions":[{"channel":"a","epoch":"","seq":0},{"channel":"b","epoch":"e\n","seq":18446744073709551615}]}`)
+
+	// Optional fields are absent, not null, when omitted.
+	b := AppendSubscriptionAck(nil, "", nil, nil, 0, nil, nil)
+	for _, k := range []string{"id", "rejected", "positions", "recovered"} {
+		if _, ok := unmarshal(t, b)[k]; ok {
+			t.Fatalf("AppendSubscriptionAck = %s; want no %q", b, k)
+		}
+	}
+}
+
+func TestAppendUnsubscriptionAck(t *testing.T) {
+	f := func(id string, unsubscribed []string, count int, want string) {
+		t.Helper()
+		checkJSON(t, AppendUnsubscriptionAck(nil, id, unsubscribed, count), want)
+	}
+	f("2", []string{"token.BTC.trade"}, 0, `{"type":"unsubscription_ack","id":"2","unsubscribed":["token.BTC.trade"],"count":0}`)
+	f("", nil, 4, `{"type":"unsubscription_ack","unsubscribed":[],"count":4}`)
+	f("é\"", []string{"a", "b.>"}, 1, `{"type":"unsubscription_ack","id":"é\"","unsubscribed":["a","b.>"],"count":1}`)
+}
+
+func TestAppendPong(t *testing.T) {
+	f := func(ts int64, want string) {
+		t.Helper()
+		if got := string(AppendPong(nil, ts)); got != want {
+			t.Fatalf("AppendPong(%d) = %s; want %s", ts, got, want)
+		}
+		checkJSON(t, []byte(want), want)
+	}
+	f(1764236400000, `{"type":"pong","ts":1764236400000}`)
+	f(0, `{"type":"pong","ts":0}`)
+	f(-5, `{"type":"pong","ts":-5}`)
+}
+
+func TestAppendError(t *testing.T) {
+	f := func(id, code, message, want string) {
+		t.Helper()
+		checkJSON(t, AppendError(nil, id, code, message), want)
+	}
+	f("1", CodeBadRequest, "missing field type", `{"type":"error","id":"1","code":"BAD_REQUEST","message":"missing field type"}`)
+	f("", CodeRateLimited, "slow down", `{"type":"error","code":"RATE_LIMITED","message":"slow down"}`)
+	f("", CodeBadRequest, `unknown type "x\n"`, `{"type":"error","code":"BAD_REQUEST","message":"unknown type \"x\\n\""}`)
+}
+
+func TestAppendJSONString(t *testing.T) {
+	f := func(s, want string) {
+		t.Helper()
+		got := string(AppendJSONString(nil, s))
+		if got != want {
+			t.Fatalf("AppendJSONString(%q) = %s; want %s", s, got, want)
+		}
+		if n := jsonStringLen(s); n != len(got) {
+			t.Fatalf("jsonStringLen(%q) = %d; want %d", s, n, len(got))
+		}
+		var back string
+		if err := json.Unmarshal([]byte(got), &back); err != nil {
+			t.Fatalf("AppendJSONString(%q) = %s: not JSON: %v", s, got, err)
+		}
+		if want := string([]rune(s)); back != want { // []rune: U+FFFD for each invalid byte
+			t.Fatalf("AppendJSONString(%q) decodes to %q; want %q", s, back, want)
+		}
+	}
+	f("", `""`)
+	f("token.BTC.trade", `"token.BTC.trade"`)
+	f(`"quoted" \ back`, `"\"quoted\" \\ back"`)
+	f("\n\r\t\b\f", `"\n\r\t\b\f"`)
+	f("\x00\x01\x1f\x7f", `"\u0000\u0001\u001f`+"\x7f"+`"`)
+	f("<a&b>/", `"<a&b>/"`)
+	f("é😀日本", `"é😀日本"`)
+	f("\u2028\u2029", `"\u2028\u2029"`)
+	f("\uFFFD", "\"\uFFFD\"")
+	f("a\xffb", `"a\ufffdb"`)
+	f("\xff\xfe", `"\ufffd\ufffd"`)
+	f("\xe6\x97", `"\ufffd\ufffd"`)           // truncated rune
+	f("\xed\xa0\x80", `"\ufffd\ufffd\ufffd"`) // surrogate encoded in UTF-8
+}
+
+func TestAppendPublishBodies(t *testing.T) {
+	checkJSON(t, AppendPublishAccepted(nil, 3), `{"accepted":3}`)
+	checkJSON(t, AppendPublishError(nil, CodeUnauthorized, `bad "key"`), `{"error":{"code":"UNAUTHORIZED","message":"bad \"key\""}}`)
+}
+
+// TestEncodersAllocs checks that the per-message encoders allocate nothing
+// when dst has capacity.
+func TestEncodersAllocs(t *testing.T) {
+	f := func(name string, fn func(dst []byte) []byte) {
+		t.Helper()
+		dst := make([]byte, 0, 64<<10)
+		if n := testing.AllocsPerRun(100, func() { dst = fn(dst[:0]) }); n != 0 {
+			t.Fatalf("%s: %v allocs per run; want 0", name, n)
+		}
+	}
+	data := bytes.Repeat([]byte(`{"price":"43250.5"},`), 1000)
+	data = append(append([]byte{'['}, data[:len(data)-1]...), ']')
+	f("AppendMessageFrame", func(dst []byte) []byte {
+		return AppendMessageFrame(dst, "token.BTC.trade", 1043, 1764236400123, data)
+	})
+	f("AppendMessageFrame escaped", func(dst []byte) []byte {
+		return AppendMessageFrame(dst, "tok\"en\xff", 1043, 1764236400123, data[:100])
+	})
+	f("AppendMessage", func(dst []byte) []byte {
+		return AppendMessage(dst, "token.BTC.trade", 1043, 1764236400123, data)
+	})
+	f("AppendPong", func(dst []byte) []byte { return AppendPong(dst, 1764236400000) })
+	f("AppendError", func(dst []byte) []byte { return AppendError(dst, "17", CodeBadRequest, "missing field type") })
+	f("AppendTextFrame", func(dst []byte) []byte { return AppendTextFrame(dst, data) })
+	f("AppendCloseFrame", func(dst []byte) []byte { return AppendCloseFrame(dst, CloseGoingAway, CloseReasonShutdown) })
+	f("AppendSubscriptionAck", func(dst []byte) []byte {
+		return AppendSubscriptionAck(dst, "1", []string{"a", "b"}, []Rejection{{"c", CodeForbidden, "no"}}, 2, nil, nil)
+	})
+}

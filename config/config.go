@@ -1,0 +1,255 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Defaults, used where a key is absent or zero.
+const (
+	DefaultListen                  = "0.0.0.0:8080"
+	DefaultAdminListen             = "127.0.0.1:9090"
+	DefaultIndexShards             = 16
+	DefaultMaxConnections          = 100000
+	DefaultMaxSubscriptionsPerConn = 100
+	DefaultMaxMessageBytes         = 4096
+	DefaultMaxPublishBytes         = 1 << 20
+	DefaultMaxPendingBytes         = 1 << 20
+	DefaultPingInterval            = 25 * time.Second
+	DefaultIdleTimeout             = 60 * time.Second
+	DefaultDrainPeriod             = 5 * time.Second
+	DefaultShutdownTimeout         = 15 * time.Second
+
+	// MinPublishKeyLen is the shortest publish key Validate accepts.
+	MinPublishKeyLen = 16
+	// CPULimitEnv overrides cpu_limit when set, as the predecessor's
+	// deployments do.
+	CPULimitEnv = "WS_CPU_LIMIT"
+)
+
+// Config is wsfan's configuration. Every field maps to one TOML key; the
+// comment gives its unit and default.
+type Config struct {
+	// Listen is the public listener (GET /ws, GET /healthz). Default 0.0.0.0:8080.
+	Listen string `toml:"listen"`
+	// AdminListen is the internal listener (POST /publish, GET /metrics,
+	// GET /healthz). Default 127.0.0.1:9090. Never expose it publicly.
+	AdminListen string `toml:"admin_listen"`
+	// PublishKeys are the bearer keys accepted by POST /publish; each at
+	// least 16 bytes. Empty: every publish is answered 401.
+	PublishKeys []string `toml:"publish_keys"`
+	// IndexShards is the subscription index's shard count, a power of two in
+	// [1, 4096]. Default 16.
+	IndexShards int `toml:"index_shards"`
+	// MaxConnections bounds open WebSocket connections; past it an upgrade is
+	// answered 503. Default 100000.
+	MaxConnections int `toml:"max_connections"`
+	// MaxSubscriptionsPerConn bounds one connection's subscriptions; past it
+	// a channel is rejected with TOO_MANY_SUBSCRIPTIONS. Default 100.
+	MaxSubscriptionsPerConn int `toml:"max_subscriptions_per_conn"`
+	// MaxMessageBytes bounds a client frame, in bytes; past it the
+	// connection is closed with 1009. Default 4096.
+	MaxMessageBytes int `toml:"max_message_bytes"`
+	// MaxPublishBytes bounds a POST /publish body, in bytes; past it the
+	// answer is 413. Default 1048576 (1 MiB).
+	MaxPublishBytes int `toml:"max_publish_bytes"`
+	// MaxPendingBytes bounds a connection's unsent bytes; past it the
+	// connection is closed with 1008 "slow consumer". Default 1048576.
+	MaxPendingBytes int `toml:"max_pending_bytes"`
+	// PingInterval is how often the server pings every connection. Default 25s.
+	PingInterval Duration `toml:"ping_interval"`
+	// IdleTimeout closes a connection that sent nothing (no pong, no frame)
+	// for this long. Must exceed ping_interval. Default 60s.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// DrainPeriod spreads the 1001 "shutdown" closes on SIGTERM over this
+	// long, so clients do not all reconnect at once. Default 5s.
+	DrainPeriod Duration `toml:"drain_period"`
+	// ShutdownTimeout is the hard limit for a graceful stop; it must exceed
+	// drain_period. Default 15s.
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// CPULimit sets GOMAXPROCS and the number of pollers; the WS_CPU_LIMIT
+	// environment variable overrides it. 0: the runtime's (cgroup-aware)
+	// default.
+	CPULimit int `toml:"cpu_limit"`
+}
+
+// Default returns a Config with every default filled in.
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	return c
+}
+
+// Load reads the TOML file at path, fills defaults, applies the
+// WS_CPU_LIMIT override and validates the result. Unknown keys are an error.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse is Load for TOML text already in memory.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	md, err := toml.NewDecoder(bytes.NewReader(b)).Decode(c)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse TOML: %w", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("unknown key(s): %s", strings.Join(keys, ", "))
+	}
+	c.applyDefaults()
+	if err := c.applyEnv(os.Getenv); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	setStr := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	setInt := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	setDur := func(p *Duration, v time.Duration) {
+		if *p == 0 {
+			*p = Duration(v)
+		}
+	}
+	setStr(&c.Listen, DefaultListen)
+	setStr(&c.AdminListen, DefaultAdminListen)
+	setInt(&c.IndexShards, DefaultIndexShards)
+	setInt(&c.MaxConnections, DefaultMaxConnections)
+	setInt(&c.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
+	setInt(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	setInt(&c.MaxPublishBytes, DefaultMaxPublishBytes)
+	setInt(&c.MaxPendingBytes, DefaultMaxPendingBytes)
+	setDur(&c.PingInterval, DefaultPingInterval)
+	setDur(&c.IdleTimeout, DefaultIdleTimeout)
+	setDur(&c.DrainPeriod, DefaultDrainPeriod)
+	setDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+}
+
+// applyEnv applies WS_CPU_LIMIT, which overrides cpu_limit.
+func (c *Config) applyEnv(getenv func(string) string) error {
+	v := getenv(CPULimitEnv)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%s=%q: want a non-negative integer", CPULimitEnv, v)
+	}
+	c.CPULimit = n
+	return nil
+}
+
+// Validate checks every key and returns an error naming the first bad one.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	checkAddr := func(key, v string) {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			bad(key, "%q is not host:port (%v)", v, err)
+		}
+	}
+	checkAddr("listen", c.Listen)
+	checkAddr("admin_listen", c.AdminListen)
+	if _, port, _ := net.SplitHostPort(c.Listen); c.Listen == c.AdminListen && port != "0" {
+		bad("admin_listen", "must differ from listen: the publish API is never on the public listener")
+	}
+	for i, k := range c.PublishKeys {
+		if len(k) < MinPublishKeyLen {
+			bad("publish_keys", "key %d is %d bytes; want at least %d", i, len(k), MinPublishKeyLen)
+		}
+	}
+	if n := c.IndexShards; n < 1 || n > 4096 || n&(n-1) != 0 {
+		bad("index_shards", "%d is not a power of two in [1, 4096]", n)
+	}
+	positive := func(key string, v int) {
+		if v < 0 {
+			bad(key, "%d is negative", v)
+		}
+	}
+	positive("max_connections", c.MaxConnections)
+	positive("max_subscriptions_per_conn", c.MaxSubscriptionsPerConn)
+	positive("max_publish_bytes", c.MaxPublishBytes)
+	if c.MaxMessageBytes < 64 || c.MaxMessageBytes > 1<<20 {
+		bad("max_message_bytes", "%d is outside [64, 1048576]", c.MaxMessageBytes)
+	}
+	if c.MaxPendingBytes < 4096 {
+		bad("max_pending_bytes", "%d is below 4096", c.MaxPendingBytes)
+	}
+	if c.PingInterval < Duration(100*time.Millisecond) {
+		bad("ping_interval", "%v is below 100ms", c.PingInterval.D())
+	}
+	if c.IdleTimeout <= c.PingInterval {
+		bad("idle_timeout", "%v must exceed ping_interval (%v)", c.IdleTimeout.D(), c.PingInterval.D())
+	}
+	if c.DrainPeriod < 0 {
+		bad("drain_period", "%v is negative", c.DrainPeriod.D())
+	}
+	if c.ShutdownTimeout <= c.DrainPeriod {
+		bad("shutdown_timeout", "%v must exceed drain_period (%v)", c.ShutdownTimeout.D(), c.DrainPeriod.D())
+	}
+	if c.CPULimit < 0 || c.CPULimit > 1024 {
+		bad("cpu_limit", "%d is outside [0, 1024]", c.CPULimit)
+	}
+	return errors.Join(errs...)
+}
+
+// Procs returns the GOMAXPROCS the server should run with: cpu_limit when
+// set, else the runtime's current value.
+func (c *Config) Procs() int {
+	if c.CPULimit > 0 {
+		return c.CPULimit
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Redacted returns a copy safe to log or print: publish keys are replaced by
+// their length.
+func (c *Config) Redacted() *Config {
+	r := *c
+	r.PublishKeys = make([]string, len(c.PublishKeys))
+	for i, k := range c.PublishKeys {
+		r.PublishKeys[i] = fmt.Sprintf("<redacted, %d bytes>", len(k))
+	}
+	return &r
+}
+
+// TOML renders the configuration as TOML, for -check-config.
+func (c *Config) TOML() string {
+	var b bytes.Buffer
+	_ = toml.NewEncoder(&b).Encode(c)
+	return b.String()
+}

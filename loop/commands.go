@@ -1,0 +1,139 @@
+package loop
+
+import (
+	"time"
+
+	"github.com/lesismal/nbio/nbhttp/websocket"
+
+	"wsfan/codec"
+	"wsfan/index"
+)
+
+// onMessage handles one client frame. nbio calls it in order for each
+// connection; data is recycled when it returns (codec.Decode copies).
+func (s *Server) onMessage(ws *websocket.Conn, mt websocket.MessageType, data []byte) {
+	c, ok := ws.Session().(*client)
+	if !ok {
+		return
+	}
+	c.touch()
+	s.m.commands.Inc()
+	if mt != websocket.TextMessage {
+		c.replyError("", codec.CodeBadRequest, "frames must be text frames holding one JSON object")
+		return
+	}
+	var cmd codec.Command
+	if err := codec.Decode(data, &cmd); err != nil {
+		code, msg := codec.CodeBadRequest, "malformed command"
+		if e, ok := err.(*codec.Error); ok {
+			code, msg = e.Code, e.Message
+		}
+		c.replyError(cmd.ID, code, msg)
+		return
+	}
+	switch cmd.Type {
+	case codec.CmdSubscribe:
+		c.subscribe(&cmd)
+	case codec.CmdUnsubscribe:
+		c.unsubscribe(&cmd)
+	case codec.CmdHeartbeat:
+		c.reply(func(dst []byte) []byte { return codec.AppendPong(dst, time.Now().UnixMilli()) })
+	}
+}
+
+// subscribe adds cmd's channels and queues the ack. c.mu is held across the
+// index updates and the ack, so no publication to a new channel reaches
+// the client before the ack that says it is subscribed.
+func (c *client) subscribe(cmd *codec.Command) {
+	s := c.srv
+	var subscribed []string
+	var rejected []codec.Rejection
+	reject := func(ch, code, msg string) {
+		rejected = append(rejected, codec.Rejection{Channel: ch, Code: code, Message: msg})
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return
+	}
+	seen := make(map[string]struct{}, len(cmd.Channels))
+	for _, ch := range cmd.Channels {
+		if _, dup := seen[ch]; dup {
+			continue
+		}
+		seen[ch] = struct{}{}
+		switch {
+		case !index.ValidPattern(ch):
+			reject(ch, codec.CodeInvalidChannel, "invalid channel name: tokens of [A-Za-z0-9_-] joined by '.', at most 128 bytes and 16 tokens")
+		case index.IsPattern(ch):
+			reject(ch, codec.CodeInvalidChannel, "wildcard subscriptions are not supported")
+		default:
+			if _, have := c.subs[ch]; have {
+				subscribed = append(subscribed, ch)
+				continue
+			}
+			if len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
+				reject(ch, codec.CodeTooManySubscriptions, "the connection has reached max_subscriptions_per_conn")
+				continue
+			}
+			s.idx.Subscribe(ch, c)
+			c.subs[ch] = struct{}{}
+			subscribed = append(subscribed, ch)
+		}
+	}
+	count := len(c.subs)
+	c.replyLocked(func(dst []byte) []byte {
+		return codec.AppendSubscriptionAck(dst, cmd.ID, subscribed, rejected, count, nil, nil)
+	})
+}
+
+// unsubscribe removes cmd's channels. Each distinct requested channel is
+// listed in the ack: after it, the connection holds none of them, whether
+// or not it held them before.
+func (c *client) unsubscribe(cmd *codec.Command) {
+	s := c.srv
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return
+	}
+	unsubscribed := make([]string, 0, len(cmd.Channels))
+	seen := make(map[string]struct{}, len(cmd.Channels))
+	for _, ch := range cmd.Channels {
+		if _, dup := seen[ch]; dup {
+			continue
+		}
+		seen[ch] = struct{}{}
+		if _, have := c.subs[ch]; have {
+			s.idx.Unsubscribe(ch, c)
+			delete(c.subs, ch)
+		}
+		unsubscribed = append(unsubscribed, ch)
+	}
+	count := len(c.subs)
+	c.replyLocked(func(dst []byte) []byte {
+		return codec.AppendUnsubscriptionAck(dst, cmd.ID, unsubscribed, count)
+	})
+}
+
+func (c *client) replyError(id, code, msg string) {
+	c.reply(func(dst []byte) []byte { return codec.AppendError(dst, id, code, msg) })
+}
+
+// reply queues one text frame whose payload encode appends.
+func (c *client) reply(encode func([]byte) []byte) {
+	c.mu.Lock()
+	c.replyLocked(encode)
+	c.mu.Unlock()
+}
+
+func (c *client) replyLocked(encode func([]byte) []byte) {
+	payload := getBuf()
+	frame := getBuf()
+	*payload = encode((*payload)[:0])
+	*frame = codec.AppendTextFrame((*frame)[:0], *payload)
+	c.enqueueLocked(*frame)
+	putBuf(payload)
+	putBuf(frame)
+}

@@ -1,0 +1,57 @@
+package loop
+
+import (
+	"time"
+
+	"wsfan/codec"
+)
+
+// publish delivers already-validated publications, in order, to every
+// subscriber of their channels. It never blocks on a socket. It returns
+// false, publishing nothing, when the server is draining.
+func (s *Server) publish(pubs []codec.Publication) bool {
+	s.pubMu.RLock()
+	defer s.pubMu.RUnlock()
+	if s.draining.Load() {
+		return false
+	}
+	now := time.Now()
+	ts := now.UnixMilli()
+	for i := range pubs {
+		s.deliver(pubs[i].Channel, pubs[i].Data, ts, now.UnixNano())
+	}
+	s.m.fanoutSeconds.UpdateDuration(now)
+	return true
+}
+
+// deliver encodes one publication once, as one WebSocket frame, and appends
+// those bytes to each subscriber's outbound buffer under the channel's
+// lock: seq order is the same for every subscriber.
+func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
+	st := s.chans.lock(channel)
+	st.seq++
+	st.lastPub = nowNano
+	m := s.idx.Lookup(channel)
+	if n := m.Len(); n > 0 {
+		buf := getBuf()
+		frame := codec.AppendMessageFrame((*buf)[:0], channel, st.seq, ts, data)
+		delivered := 0
+		for _, c := range m.Exact {
+			if c.enqueue(frame) {
+				delivered++
+			}
+		}
+		*buf = frame
+		putBuf(buf)
+		s.m.deliveries.Add(delivered)
+	}
+	st.mu.Unlock()
+	s.m.publications.Inc()
+}
+
+// sweepChannels drops the publication state of channels nobody subscribes
+// to and nobody published to for chanStateTTL.
+func (s *Server) sweepChannels(now time.Time) {
+	cutoff := now.Add(-chanStateTTL).UnixNano()
+	s.chans.sweep(cutoff, func(ch string) bool { return s.idx.Lookup(ch).Len() == 0 })
+}

@@ -1,0 +1,130 @@
+package loop
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"wsfan/codec"
+	"wsfan/index"
+)
+
+// publicMux serves the public listener: /ws and /healthz only.
+func (s *Server) publicMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ws", s.serveWS)
+	mux.HandleFunc("GET /healthz", s.serveHealth)
+	return mux
+}
+
+// adminMux serves the internal listener.
+func (s *Server) adminMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /publish", s.servePublish)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.m.write(w)
+	})
+	mux.HandleFunc("GET /healthz", s.serveHealth)
+	return mux
+}
+
+// serveHealth answers 200 "ok" while the server accepts connections and 503
+// while it drains.
+func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if s.draining.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "draining\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// servePublish is POST /publish (PROTOCOL.md, "Publish API").
+func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
+	if !s.publishAuthorized(r) {
+		s.publishError(w, http.StatusUnauthorized, codec.CodeUnauthorized, "missing or wrong publish key")
+		return
+	}
+	if s.draining.Load() {
+		s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "the server is draining")
+		return
+	}
+	limit := int64(s.cfg.MaxPublishBytes)
+	if r.ContentLength > limit {
+		s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge,
+			fmt.Sprintf("body is %d bytes; max_publish_bytes is %d", r.ContentLength, limit))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge,
+				fmt.Sprintf("body exceeds max_publish_bytes (%d)", limit))
+			return
+		}
+		s.publishError(w, http.StatusBadRequest, codec.CodeBadRequest, "cannot read body")
+		return
+	}
+	pubs, err := codec.DecodePublish(body)
+	if err != nil {
+		code, msg := codec.CodeBadRequest, "malformed publication"
+		var ce *codec.Error
+		if errors.As(err, &ce) {
+			code, msg = ce.Code, ce.Message
+		}
+		s.publishError(w, http.StatusBadRequest, code, msg)
+		return
+	}
+	for i := range pubs {
+		if ch := pubs[i].Channel; !index.ValidChannel(ch) {
+			msg := fmt.Sprintf("invalid channel %q", ch)
+			if index.ValidPattern(ch) {
+				msg = fmt.Sprintf("channel %q is a wildcard pattern; publications name a concrete channel", ch)
+			}
+			if len(pubs) > 1 {
+				msg = fmt.Sprintf("publication %d: %s", i, msg)
+			}
+			s.publishError(w, http.StatusBadRequest, codec.CodeInvalidChannel, msg)
+			return
+		}
+	}
+	if !s.publish(pubs) {
+		s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "the server is draining")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"accepted":%d}`, len(pubs))
+}
+
+// publishAuthorized compares the bearer key with every configured key in
+// constant time.
+func (s *Server) publishAuthorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	const prefix = "Bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return false
+	}
+	key := []byte(strings.TrimSpace(h[len(prefix):]))
+	ok := 0
+	for _, k := range s.cfg.PublishKeys {
+		ok |= subtle.ConstantTimeCompare(key, []byte(k))
+	}
+	return ok == 1
+}
+
+func (s *Server) publishError(w http.ResponseWriter, status int, code, msg string) {
+	s.m.publishRejected.Inc()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b := append([]byte(`{"error":{"code":`), `"`+code+`"`...)
+	b = append(b, `,"message":`...)
+	b = codec.AppendJSONString(b, msg)
+	b = append(b, "}}"...)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,62 @@
+package loop
+
+import (
+	"io"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// serverMetrics are created once per Server and kept as pointers; no label
+// carries a channel or user.
+type serverMetrics struct {
+	set *metrics.Set
+
+	accepted        *metrics.Counter
+	rejectedLimit   *metrics.Counter
+	rejectedDrain   *metrics.Counter
+	rejectedUpgrade *metrics.Counter
+	publications    *metrics.Counter
+	deliveries      *metrics.Counter
+	slowConsumers   *metrics.Counter
+	idleCloses      *metrics.Counter
+	commands        *metrics.Counter
+	bytesOut        *metrics.Counter
+	publishRejected *metrics.Counter
+	fanoutSeconds   *metrics.Histogram
+}
+
+func newServerMetrics(s *Server) *serverMetrics {
+	set := metrics.NewSet()
+	m := &serverMetrics{
+		set:             set,
+		accepted:        set.NewCounter(`wsfan_connections_accepted_total`),
+		rejectedLimit:   set.NewCounter(`wsfan_connections_rejected_total{reason="max_connections"}`),
+		rejectedDrain:   set.NewCounter(`wsfan_connections_rejected_total{reason="draining"}`),
+		rejectedUpgrade: set.NewCounter(`wsfan_connections_rejected_total{reason="bad_upgrade"}`),
+		publications:    set.NewCounter(`wsfan_publications_total`),
+		deliveries:      set.NewCounter(`wsfan_deliveries_total`),
+		slowConsumers:   set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
+		idleCloses:      set.NewCounter(`wsfan_idle_disconnects_total`),
+		commands:        set.NewCounter(`wsfan_client_commands_total`),
+		bytesOut:        set.NewCounter(`wsfan_bytes_out_total`),
+		publishRejected: set.NewCounter(`wsfan_publish_rejected_total`),
+		fanoutSeconds:   set.NewHistogram(`wsfan_fanout_duration_seconds`),
+	}
+	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })
+	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(s.idx.Subscriptions()) })
+	set.NewGauge(`wsfan_channels`, func() float64 { return float64(s.idx.Channels()) })
+	set.NewGauge(`wsfan_draining`, func() float64 {
+		if s.draining.Load() {
+			return 1
+		}
+		return 0
+	})
+	return m
+}
+
+// write writes the server's metrics and the process metrics (CPU, RSS,
+// fds, goroutines, GC) in Prometheus text format.
+func (m *serverMetrics) write(w io.Writer) {
+	m.set.WritePrometheus(w)
+	metrics.WriteProcessMetrics(w)
+}

@@ -1,0 +1,313 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/logging"
+	"github.com/lesismal/nbio/nbhttp"
+	"github.com/lesismal/nbio/nbhttp/websocket"
+
+	"wsfan/codec"
+	"wsfan/config"
+	"wsfan/index"
+)
+
+func init() {
+	// nbio answers a frame over MessageLengthLimit with close 1009 and the
+	// text of this error; PROTOCOL.md fixes that reason as "message too big".
+	// nbio compares the error by identity, so replacing the value is safe.
+	websocket.ErrMessageTooLarge = errors.New("message too big")
+	logging.SetLevel(logging.LevelError)
+}
+
+const (
+	// handshakeTimeout bounds how long a connection may take to send its
+	// upgrade request.
+	handshakeTimeout = 10 * time.Second
+	// pollerReadBuffer is the read buffer each poller shares among its
+	// connections.
+	pollerReadBuffer = 64 << 10
+)
+
+// Server is one wsfan node. Create it with New, then Start; Shutdown drains
+// it. Its methods are safe for concurrent use.
+type Server struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	procs int
+
+	idx     *index.Index[*client]
+	chans   *channelTable
+	reg     *registry
+	writers []*writer
+	m       *serverMetrics
+
+	engine   *nbhttp.Engine
+	upgrader *websocket.Upgrader
+	admin    *http.Server
+	adminLn  net.Listener
+
+	// pubMu: publishers hold it for reading; Shutdown takes it once to
+	// wait for publications in flight before it closes clients.
+	pubMu    sync.RWMutex
+	draining atomic.Bool
+	// conns counts open connections and upgrades in progress.
+	conns  atomic.Int64
+	nextID atomic.Uint64
+	// empty is closed when conns reaches 0 during the drain.
+	empty     chan struct{}
+	emptyOnce sync.Once
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	bg       sync.WaitGroup
+}
+
+// New returns a server for cfg, which must be validated. log may be nil.
+func New(cfg *config.Config, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		cfg:   cfg,
+		log:   log,
+		procs: cfg.Procs(),
+		idx:   index.New[*client](cfg.IndexShards),
+		chans: newChannelTable(),
+		reg:   newRegistry(),
+		empty: make(chan struct{}),
+		stop:  make(chan struct{}),
+	}
+	s.m = newServerMetrics(s)
+	s.writers = make([]*writer, s.procs)
+	for i := range s.writers {
+		s.writers[i] = newWriter()
+	}
+
+	u := websocket.NewUpgrader()
+	u.KeepaliveTime = 0 // idle connections are found by the heartbeat ticker
+	u.MessageLengthLimit = cfg.MaxMessageBytes
+	u.CheckOrigin = func(*http.Request) bool { return true }
+	u.OnMessage(s.onMessage)
+	u.OnClose(s.onClose)
+	u.SetPingHandler(func(ws *websocket.Conn, data string) {
+		if c, ok := ws.Session().(*client); ok {
+			c.touch()
+			var b [2 + 125]byte
+			frame := append(codec.AppendFrameHeader(b[:0], 0xA, len(data)), data...)
+			c.enqueue(frame)
+		}
+	})
+	u.SetPongHandler(func(ws *websocket.Conn, _ string) {
+		if c, ok := ws.Session().(*client); ok {
+			c.touch()
+		}
+	})
+	u.SetCloseHandler(func(ws *websocket.Conn, code int, reason string) {
+		if c, ok := ws.Session().(*client); ok {
+			c.answerClose(code, reason)
+		}
+	})
+	s.upgrader = u
+	return s
+}
+
+// Start opens both listeners and starts the engine, writers and heartbeat.
+func (s *Server) Start() error {
+	adminLn, err := net.Listen("tcp", s.cfg.AdminListen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on admin_listen %s: %w", s.cfg.AdminListen, err)
+	}
+	s.adminLn = adminLn
+	s.admin = &http.Server{
+		Handler:           s.adminMux(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+
+	s.engine = nbhttp.NewEngine(nbhttp.Config{
+		Name:                    "wsfan",
+		Network:                 "tcp",
+		Addrs:                   []string{s.cfg.Listen},
+		NPoller:                 s.procs,
+		Handler:                 s.publicMux(),
+		ReleaseWebsocketPayload: true,
+		ReadBufferSize:          pollerReadBuffer,
+		// A partial frame plus one read must fit; larger frames are
+		// refused earlier with 1009 by MessageLengthLimit.
+		ReadLimit:              pollerReadBuffer + s.cfg.MaxMessageBytes + 1024,
+		MaxLoad:                s.cfg.MaxConnections + 1024,
+		MessageHandlerPoolSize: max(16, 8*s.procs),
+		KeepaliveTime:          handshakeTimeout,
+		MaxHTTPBodySize:        4096,
+	})
+	s.engine.Engine.OnWrittenSize(s.onWritten)
+	addRaceEdges(s.engine)
+	if err := s.engine.Start(); err != nil {
+		_ = adminLn.Close()
+		return fmt.Errorf("cannot listen on listen %s: %w", s.cfg.Listen, err)
+	}
+
+	for _, w := range s.writers {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			w.run(s.stop)
+		}()
+	}
+	s.bg.Add(1)
+	go s.heartbeats()
+	go func() {
+		if err := s.admin.Serve(adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("admin listener failed", "err", err)
+		}
+	}()
+	s.log.Info("wsfan listening", "listen", s.PublicAddr(), "admin_listen", s.AdminAddr(),
+		"gomaxprocs", s.procs, "pollers", s.procs, "index_shards", s.cfg.IndexShards)
+	return nil
+}
+
+// PublicAddr is the public listener's address (with the real port when
+// listen asked for port 0).
+func (s *Server) PublicAddr() string { return s.engine.Addrs[0] }
+
+// AdminAddr is the internal listener's address.
+func (s *Server) AdminAddr() string { return s.adminLn.Addr().String() }
+
+// serveWS is GET /ws: the WebSocket upgrade.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		s.m.rejectedDrain.Inc()
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
+		s.conns.Add(-1)
+		s.m.rejectedLimit.Inc()
+		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.conns.Add(-1)
+		s.m.rejectedUpgrade.Inc()
+		return
+	}
+	id := s.nextID.Add(1)
+	c := &client{
+		srv:  s,
+		id:   id,
+		ws:   ws,
+		conn: ws.Conn,
+		w:    s.writers[id%uint64(len(s.writers))],
+		subs: make(map[string]struct{}),
+	}
+	c.touch()
+	ws.SetSession(c)
+	s.reg.add(c)
+	s.m.accepted.Inc()
+}
+
+// onClose runs once per upgraded connection, after its last OnMessage.
+func (s *Server) onClose(ws *websocket.Conn, _ error) {
+	c, ok := ws.Session().(*client)
+	if !ok {
+		return
+	}
+	c.closed()
+	s.reg.remove(c)
+	if s.conns.Add(-1) == 0 && s.draining.Load() {
+		s.emptyOnce.Do(func() { close(s.empty) })
+	}
+}
+
+// onWritten is nbio's OnWrittenSize: it runs for every write to a socket
+// and credits the bytes to the connection's backlog.
+func (s *Server) onWritten(nc *nbio.Conn, _ []byte, n int) {
+	s.m.bytesOut.Add(n)
+	if ws, ok := nc.Session().(*websocket.Conn); ok {
+		if c, ok := ws.Session().(*client); ok {
+			c.written.Add(int64(n))
+		}
+	}
+}
+
+// Draining reports whether Shutdown has begun.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// Shutdown drains the server: /healthz turns 503, new connections and
+// publications are refused, publications already accepted are flushed,
+// every client gets close 1001 "shutdown" (spread over drain_period), and
+// once they are gone, or ctx expires, the listeners and pollers stop.
+// It returns ctx's error if clients were still connected when it expired.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	s.pubMu.Lock() // wait for publications in flight; later ones see draining
+	s.pubMu.Unlock()
+	s.log.Info("draining", "connections", s.conns.Load(), "drain_period", s.cfg.DrainPeriod.D())
+
+	s.closeAllSpread(ctx)
+	if s.conns.Load() == 0 {
+		s.emptyOnce.Do(func() { close(s.empty) })
+	}
+	var err error
+	select {
+	case <-s.empty:
+	case <-ctx.Done():
+		err = fmt.Errorf("clients still connected at the shutdown deadline: %w", ctx.Err())
+	}
+
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.bg.Wait() // writers flushed what they held
+	s.engine.Stop()
+	aerr := s.admin.Shutdown(ctx)
+	if aerr != nil {
+		_ = s.admin.Close()
+	}
+	s.log.Info("stopped", "err", err)
+	return err
+}
+
+// closeAllSpread sends close 1001 "shutdown" to every client, in steps
+// spread evenly over drain_period.
+func (s *Server) closeAllSpread(ctx context.Context) {
+	clients := make([]*client, 0, s.reg.len())
+	s.reg.each(nil, func(c *client) { clients = append(clients, c) })
+
+	const step = 10 * time.Millisecond
+	steps := int(s.cfg.DrainPeriod.D() / step)
+	if steps < 1 || len(clients) <= 1 {
+		for _, c := range clients {
+			c.requestClose(closeGoingAway, reasonShutdown, true)
+		}
+		return
+	}
+	perStep := (len(clients) + steps - 1) / steps
+	t := time.NewTicker(step)
+	defer t.Stop()
+	for i := 0; i < len(clients); i += perStep {
+		for _, c := range clients[i:min(i+perStep, len(clients))] {
+			c.requestClose(closeGoingAway, reasonShutdown, true)
+		}
+		if i+perStep >= len(clients) {
+			break
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			for _, c := range clients[i+perStep:] {
+				c.requestClose(closeGoingAway, reasonShutdown, true)
+			}
+			return
+		}
+	}
+}

@@ -1,0 +1,78 @@
+// Command wsfan is a WebSocket fan-out server for real-time market data.
+//
+// Usage:
+//
+//	wsfan [-config config.toml] [-check-config] [-version]
+//
+// main wires the configuration, the server and the signals together; the
+// logic lives in the packages.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"wsfan/config"
+	"wsfan/loop"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	path := flag.String("config", "config.toml", "path of the TOML configuration file")
+	check := flag.Bool("check-config", false, "validate the configuration, print the effective values and exit")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	flag.Parse()
+
+	if *showVersion {
+		fmt.Printf("wsfan %s %s\n", version, runtime.Version())
+		return 0
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	cfg, err := config.Load(*path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wsfan: invalid configuration: %v\n", err)
+		return 2
+	}
+	if *check {
+		fmt.Printf("# %s is valid; effective configuration:\n%s", *path, cfg.Redacted().TOML())
+		return 0
+	}
+	runtime.GOMAXPROCS(cfg.Procs())
+	log.Info("starting", "version", version, "config", *path, "effective", cfg.Redacted())
+	if len(cfg.PublishKeys) == 0 {
+		log.Warn("publish_keys is empty: every POST /publish will be answered 401")
+	}
+
+	srv := loop.New(cfg, log)
+	if err := srv.Start(); err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	got := <-sig
+	log.Info("signal received, draining", "signal", got.String())
+	signal.Reset(syscall.SIGTERM, syscall.SIGINT) // a second signal kills at once
+
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Error("shutdown incomplete", "err", err)
+		return 1
+	}
+	return 0
+}
