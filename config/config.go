@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"wsfan/index"
 )
 
 // Defaults, used where a key is absent or zero.
@@ -28,6 +30,8 @@ const (
 	DefaultIdleTimeout             = 60 * time.Second
 	DefaultDrainPeriod             = 5 * time.Second
 	DefaultShutdownTimeout         = 15 * time.Second
+	DefaultHistorySize             = 100
+	DefaultHistoryTTL              = 5 * time.Minute
 
 	// MinPublishKeyLen is the shortest publish key Validate accepts.
 	MinPublishKeyLen = 16
@@ -76,10 +80,24 @@ type Config struct {
 	// ShutdownTimeout is the hard limit for a graceful stop; it must exceed
 	// drain_period. Default 15s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// History configures per-channel history and recovery ([history]).
+	History History `toml:"history"`
 	// CPULimit sets GOMAXPROCS and the number of pollers; the WS_CPU_LIMIT
 	// environment variable overrides it. 0: the runtime's (cgroup-aware)
 	// default.
 	CPULimit int `toml:"cpu_limit"`
+}
+
+// History is the [history] section: which channels keep their last
+// publications so that a reconnecting client can recover what it missed.
+type History struct {
+	// Channels are the channel patterns ('*' one token, trailing '>' one or
+	// more) whose channels keep history. Default: none (history off).
+	Channels []string `toml:"channels"`
+	// Size is how many publications a channel keeps. Default 100.
+	Size int `toml:"size"`
+	// TTL is the oldest publication kept. Default "5m".
+	TTL Duration `toml:"ttl"`
 }
 
 // Default returns a Config with every default filled in.
@@ -155,6 +173,8 @@ func (c *Config) applyDefaults() {
 	setDur(&c.IdleTimeout, DefaultIdleTimeout)
 	setDur(&c.DrainPeriod, DefaultDrainPeriod)
 	setDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	setInt(&c.History.Size, DefaultHistorySize)
+	setDur(&c.History.TTL, DefaultHistoryTTL)
 }
 
 // applyEnv applies WS_CPU_LIMIT, which overrides cpu_limit.
@@ -220,6 +240,17 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= c.DrainPeriod {
 		bad("shutdown_timeout", "%v must exceed drain_period (%v)", c.ShutdownTimeout.D(), c.DrainPeriod.D())
+	}
+	for i, p := range c.History.Channels {
+		if !index.ValidPattern(p) {
+			bad("history.channels", "entry %d (%q) is not a channel or pattern", i, p)
+		}
+	}
+	if c.History.Size < 1 || c.History.Size > 100000 {
+		bad("history.size", "%d is outside [1, 100000]", c.History.Size)
+	}
+	if c.History.TTL < Duration(time.Second) {
+		bad("history.ttl", "%v is below 1s", c.History.TTL.D())
 	}
 	if c.CPULimit < 0 || c.CPULimit > 1024 {
 		bad("cpu_limit", "%d is outside [0, 1024]", c.CPULimit)

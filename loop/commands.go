@@ -43,20 +43,31 @@ func (s *Server) onMessage(ws *websocket.Conn, mt websocket.MessageType, data []
 
 // subscribe adds cmd's channels and queues the ack. c.mu is held across the
 // index updates and the ack, so no publication to a new channel reaches
-// the client before the ack that says it is subscribed.
+// the client before the ack that says it is subscribed. Channels that keep
+// history are also locked (their chanState.mu, taken first and in name
+// order) so that the ack's position, the replay of what the client missed
+// and the live publications that follow are one gapless sequence.
 func (c *client) subscribe(cmd *codec.Command) {
 	s := c.srv
-	var subscribed []string
-	var rejected []codec.Rejection
+	var (
+		subscribed []string
+		rejected   []codec.Rejection
+		positions  []codec.Position
+		replays    []replay
+	)
 	reject := func(ch, code, msg string) {
 		rejected = append(rejected, codec.Rejection{Channel: ch, Code: code, Message: msg})
 	}
+
+	hist := s.lockHistoryChannels(cmd.Channels)
+	defer hist.unlock()
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gone {
 		return
 	}
+	recovered := true
 	seen := make(map[string]struct{}, len(cmd.Channels))
 	for _, ch := range cmd.Channels {
 		if _, dup := seen[ch]; dup {
@@ -66,26 +77,71 @@ func (c *client) subscribe(cmd *codec.Command) {
 		switch {
 		case !index.ValidPattern(ch):
 			reject(ch, codec.CodeInvalidChannel, "invalid channel name: tokens of [A-Za-z0-9_-] joined by '.', at most 128 bytes and 16 tokens")
+			continue
 		case index.IsPattern(ch):
 			reject(ch, codec.CodeInvalidChannel, "wildcard subscriptions are not supported")
-		default:
-			if _, have := c.subs[ch]; have {
-				subscribed = append(subscribed, ch)
-				continue
-			}
-			if len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
-				reject(ch, codec.CodeTooManySubscriptions, "the connection has reached max_subscriptions_per_conn")
-				continue
-			}
+			continue
+		}
+		_, had := c.subs[ch]
+		if !had && len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
+			reject(ch, codec.CodeTooManySubscriptions, "the connection has reached max_subscriptions_per_conn")
+			continue
+		}
+		if !had {
 			s.idx.Subscribe(ch, c)
 			c.subs[ch] = struct{}{}
-			subscribed = append(subscribed, ch)
+		}
+		subscribed = append(subscribed, ch)
+		st := hist.state(ch)
+		if st != nil {
+			positions = append(positions, codec.Position{Channel: ch, Epoch: s.epoch, Seq: st.seq})
+		}
+		since, asked := cmd.Since[ch]
+		switch {
+		case !asked || had:
+			// Nothing to recover: no position given, or the connection
+			// already receives the channel live.
+		case st == nil || since.Epoch != s.epoch:
+			recovered = false
+		default:
+			replays = append(replays, replay{st: st, after: since.Seq})
+		}
+	}
+	// Every position must still be in history, else nothing is replayed
+	// for it and the client refetches.
+	notBefore := time.Now().Add(-s.cfg.History.TTL.D()).UnixNano()
+	for i := range replays {
+		r := &replays[i]
+		r.ok = r.st.hist.since(r.after, r.st.seq, notBefore, func([]byte) {})
+		recovered = recovered && r.ok
+	}
+	var rec *bool
+	if positions != nil || len(cmd.Since) > 0 {
+		rec = &recovered
+		if len(cmd.Since) > 0 {
+			if recovered {
+				s.m.recovered.Inc()
+			} else {
+				s.m.notRecovered.Inc()
+			}
 		}
 	}
 	count := len(c.subs)
 	c.replyLocked(func(dst []byte) []byte {
-		return codec.AppendSubscriptionAck(dst, cmd.ID, subscribed, rejected, count, nil, nil)
+		return codec.AppendSubscriptionAck(dst, cmd.ID, subscribed, rejected, count, positions, rec)
 	})
+	for _, r := range replays {
+		if r.ok {
+			r.st.hist.since(r.after, r.st.seq, notBefore, func(frame []byte) { c.enqueueLocked(frame) })
+		}
+	}
+}
+
+// replay is a channel whose missed publications a subscribe replays.
+type replay struct {
+	st    *chanState
+	after uint64
+	ok    bool
 }
 
 // unsubscribe removes cmd's channels. Each distinct requested channel is

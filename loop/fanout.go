@@ -32,9 +32,12 @@ func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
 	st.seq++
 	st.lastPub = nowNano
 	m := s.idx.Lookup(channel)
-	if n := m.Len(); n > 0 {
+	if n := m.Len(); n > 0 || st.hist != nil {
 		buf := getBuf()
 		frame := codec.AppendMessageFrame((*buf)[:0], channel, st.seq, ts, data)
+		if st.hist != nil {
+			st.hist.add(st.seq, nowNano, frame)
+		}
 		delivered := 0
 		for _, c := range m.Exact {
 			if c.enqueue(frame) {
@@ -47,6 +50,16 @@ func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
 	}
 	st.mu.Unlock()
 	s.m.publications.Inc()
+}
+
+// newChanState makes a channel's publication state, with a history ring
+// when [history] covers the channel.
+func (s *Server) newChanState(channel string) *chanState {
+	st := &chanState{}
+	if s.historyEnabled(channel) {
+		st.hist = newHistory(s.cfg.History.Size, &s.histBytes)
+	}
+	return st
 }
 
 // sweepChannels drops the publication state of channels nobody subscribes

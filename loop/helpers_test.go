@@ -92,7 +92,12 @@ type frame struct {
 	Rejected     []struct {
 		Channel, Code, Message string
 	} `json:"rejected"`
-	Count   *int   `json:"count"`
+	Count     *int `json:"count"`
+	Positions []struct {
+		Channel, Epoch string
+		Seq            uint64
+	} `json:"positions"`
+	Recovered *bool  `json:"recovered"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	raw     []byte

@@ -23,6 +23,8 @@ type serverMetrics struct {
 	bytesOut        *metrics.Counter
 	publishRejected *metrics.Counter
 	fanoutSeconds   *metrics.Histogram
+	recovered       *metrics.Counter
+	notRecovered    *metrics.Counter
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -41,7 +43,10 @@ func newServerMetrics(s *Server) *serverMetrics {
 		bytesOut:        set.NewCounter(`wsfan_bytes_out_total`),
 		publishRejected: set.NewCounter(`wsfan_publish_rejected_total`),
 		fanoutSeconds:   set.NewHistogram(`wsfan_fanout_duration_seconds`),
+		recovered:       set.NewCounter(`wsfan_history_recoveries_total{result="recovered"}`),
+		notRecovered:    set.NewCounter(`wsfan_history_recoveries_total{result="not_recovered"}`),
 	}
+	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(s.histBytes.Load()) })
 	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })
 	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(s.idx.Subscriptions()) })
 	set.NewGauge(`wsfan_channels`, func() float64 { return float64(s.idx.Channels()) })

@@ -63,6 +63,10 @@ type Server struct {
 	// conns counts open connections and upgrades in progress.
 	conns  atomic.Int64
 	nextID atomic.Uint64
+	// epoch names this run of this node in history positions.
+	epoch string
+	// histBytes is the memory held by history rings.
+	histBytes atomic.Int64
 	// empty is closed when conns reaches 0 during the drain.
 	empty     chan struct{}
 	emptyOnce sync.Once
@@ -82,11 +86,12 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		log:   log,
 		procs: cfg.Procs(),
 		idx:   index.New[*client](cfg.IndexShards),
-		chans: newChannelTable(),
 		reg:   newRegistry(),
+		epoch: newEpoch(),
 		empty: make(chan struct{}),
 		stop:  make(chan struct{}),
 	}
+	s.chans = newChannelTable(s.newChanState)
 	s.m = newServerMetrics(s)
 	s.writers = make([]*writer, s.procs)
 	for i := range s.writers {
