@@ -98,9 +98,9 @@ type frame struct {
 		Seq            uint64
 	} `json:"positions"`
 	Recovered *bool  `json:"recovered"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	raw     []byte
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	raw       []byte
 }
 
 // read returns the next server frame, failing the test after 5 s.

@@ -96,10 +96,10 @@ func TestRecoveryRefusedWhenTooOldOrOtherEpoch(t *testing.T) {
 			t.Fatalf("recovered from %d, first message %s", seq, m.raw)
 		}
 	}
-	f("a", epoch, 5, false)   // evicted
+	f("a", epoch, 5, false)    // evicted
 	f("b", "other", 29, false) // another run or node
-	f("c", epoch, 999, false) // from the future
-	f("d", epoch, 25, true)   // still held (ring moved on by the test's own publishes)
+	f("c", epoch, 999, false)  // from the future
+	f("d", epoch, 25, true)    // still held (ring moved on by the test's own publishes)
 
 	// A channel without history: the ack has no position, and a since for
 	// it is not recovered.
