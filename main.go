@@ -39,8 +39,6 @@ func run() int {
 		fmt.Printf("wsfan %s %s\n", version, runtime.Version())
 		return 0
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-
 	cfg, err := config.Load(*path)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "wsfan: invalid configuration: %v\n", err)
@@ -50,22 +48,34 @@ func run() int {
 		fmt.Printf("# %s is valid; effective configuration:\n%s", *path, cfg.Redacted().TOML())
 		return 0
 	}
+	log := cfg.Logger(os.Stderr)
+	slog.SetDefault(log)
 	runtime.GOMAXPROCS(cfg.Procs())
-	log.Info("starting", "version", version, "config", *path, "effective", cfg.Redacted())
+	log.Info("starting", "version", version, "config", *path, "gomaxprocs", runtime.GOMAXPROCS(0),
+		"effective", cfg.Redacted())
 	if len(cfg.PublishKeys) == 0 {
 		log.Warn("publish_keys is empty: every POST /publish will be answered 401")
 	}
 
-	srv := loop.New(cfg, log)
+	srv, err := loop.New(cfg, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
 	if err := srv.Start(); err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
 
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	got := <-sig
-	log.Info("signal received, draining", "signal", got.String())
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for s := range sig {
+		if s != syscall.SIGHUP {
+			log.Info("signal received, draining", "signal", s.String())
+			break
+		}
+		_ = srv.ReloadFile(*path) // logs and counts a rejected file
+	}
 	signal.Reset(syscall.SIGTERM, syscall.SIGINT) // a second signal kills at once
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())

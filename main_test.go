@@ -141,3 +141,114 @@ shutdown_timeout = "10s"
 		t.Fatal("wsfan did not exit within shutdown_timeout")
 	}
 }
+
+// startBinary runs wsfan with the config text (pub/admin addresses filled
+// in) and waits until it is healthy.
+func startBinary(t *testing.T, bin, cfgPath, admin string) (*exec.Cmd, chan error) {
+	t.Helper()
+	cmd := exec.Command(bin, "-config", cfgPath)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + admin + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd, exited
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not healthy: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func publishStatus(t *testing.T, admin, key, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+admin+"/publish", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestSIGHUPReloadsPublishKeys(t *testing.T) {
+	bin := buildBinary(t)
+	pub, admin := freeAddr(t), freeAddr(t)
+	conf := func(key string, extra string) string {
+		return fmt.Sprintf("listen = %q\nadmin_listen = %q\npublish_keys = [%q]\n%s", pub, admin, key, extra)
+	}
+	const oldKey, newKey = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
+	cfgPath := writeConfig(t, conf(oldKey, ""))
+	cmd, _ := startBinary(t, bin, cfgPath, admin)
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+pub+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","data":{"channels":["a.b"]}}`))
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.WriteFile(cfgPath, []byte(conf(newKey, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for publishStatus(t, admin, newKey, `{"channel":"a.b","data":1}`) != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("the new key never worked after SIGHUP")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := publishStatus(t, admin, oldKey, `{"channel":"a.b","data":2}`); code != 401 {
+		t.Fatalf("old key after reload: %d; want 401", code)
+	}
+	// The connection stayed and got the publication made with the new key.
+	if _, b, err := ws.ReadMessage(); err != nil || !strings.Contains(string(b), `"data":1`) {
+		t.Fatalf("after reload the client read %s, %v", b, err)
+	}
+
+	// A bad file is rejected and the running configuration stays.
+	if err := os.WriteFile(cfgPath, []byte(conf("short", "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(scrape(t, admin), `wsfan_config_reloads_total{result="error"} 1`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the bad reload was never counted")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := publishStatus(t, admin, newKey, `{"channel":"a.b","data":3}`); code != 200 {
+		t.Fatalf("after a bad reload the running key gives %d", code)
+	}
+	if code := publishStatus(t, admin, "short", `{"channel":"a.b","data":4}`); code != 401 {
+		t.Fatalf("the bad file's key was applied: %d", code)
+	}
+}
+
+func scrape(t *testing.T, admin string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

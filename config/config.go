@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -80,6 +82,12 @@ type Config struct {
 	// ShutdownTimeout is the hard limit for a graceful stop; it must exceed
 	// drain_period. Default 15s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// LogFormat is "text" (default) or "json".
+	LogFormat string `toml:"log_format"`
+	// LogLevel is "debug", "info" (default), "warn" or "error".
+	LogLevel string `toml:"log_level"`
+	// Pprof serves /debug/pprof/ on the internal listener. Default false.
+	Pprof bool `toml:"pprof"`
 	// History configures per-channel history and recovery ([history]).
 	History History `toml:"history"`
 	// CPULimit sets GOMAXPROCS and the number of pollers; the WS_CPU_LIMIT
@@ -163,6 +171,8 @@ func (c *Config) applyDefaults() {
 	}
 	setStr(&c.Listen, DefaultListen)
 	setStr(&c.AdminListen, DefaultAdminListen)
+	setStr(&c.LogFormat, "text")
+	setStr(&c.LogLevel, "info")
 	setInt(&c.IndexShards, DefaultIndexShards)
 	setInt(&c.MaxConnections, DefaultMaxConnections)
 	setInt(&c.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
@@ -241,6 +251,12 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= c.DrainPeriod {
 		bad("shutdown_timeout", "%v must exceed drain_period (%v)", c.ShutdownTimeout.D(), c.DrainPeriod.D())
 	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log_format", "%q is neither \"text\" nor \"json\"", c.LogFormat)
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		bad("log_level", "%v", err)
+	}
 	for i, p := range c.History.Channels {
 		if !index.ValidPattern(p) {
 			bad("history.channels", "entry %d (%q) is not a channel or pattern", i, p)
@@ -256,6 +272,25 @@ func (c *Config) Validate() error {
 		bad("cpu_limit", "%d is outside [0, 1024]", c.CPULimit)
 	}
 	return errors.Join(errs...)
+}
+
+// SlogLevel returns log_level as a slog.Level.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// Logger returns a logger writing to w in log_format at log_level.
+func (c *Config) Logger(w io.Writer) *slog.Logger {
+	level, _ := c.SlogLevel()
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // Procs returns the GOMAXPROCS the server should run with: cpu_limit when

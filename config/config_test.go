@@ -66,6 +66,16 @@ func TestValidate(t *testing.T) {
 	f(`shutdown_timeout = "1s"`, "shutdown_timeout")
 	f(`cpu_limit = -2`, "cpu_limit")
 	f(`no_such_key = 1`, "no_such_key")
+	f(`log_format = "xml"`, "log_format")
+	f(`log_level = "loud"`, "log_level")
+	f(`log_level = "debug"
+log_format = "json"`, "")
+	f(`[history]
+channels = ["token.*.trade", "bad..x"]`, "history.channels")
+	f(`[history]
+size = 0`, "")
+	f(`[history]
+size = -1`, "history.size")
 	f(`listen = 5`, "listen")
 	f(`[section]
 x = 1`, "section")

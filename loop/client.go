@@ -50,6 +50,9 @@ type client struct {
 	out *[]byte
 	// queued is true while the client is in its writer's queue.
 	queued bool
+	// outSince is when the oldest publication in out was accepted
+	// (UnixNano; 0 when out holds none), for the publish-to-write latency.
+	outSince int64
 	// closeCode is non-zero once a close was requested; later frames are
 	// dropped. flushOnClose keeps what out held before the close frame.
 	closeCode    int
@@ -91,6 +94,17 @@ func (c *client) backlogLocked() int {
 func (c *client) enqueue(frame []byte) bool {
 	c.mu.Lock()
 	ok := c.enqueueLocked(frame)
+	c.mu.Unlock()
+	return ok
+}
+
+// enqueueMessage is enqueue for a publication accepted at acceptedNano.
+func (c *client) enqueueMessage(frame []byte, acceptedNano int64) bool {
+	c.mu.Lock()
+	ok := c.enqueueLocked(frame)
+	if ok && c.outSince == 0 {
+		c.outSince = acceptedNano
+	}
 	c.mu.Unlock()
 	return ok
 }
@@ -151,7 +165,9 @@ func (c *client) flush() {
 
 	c.mu.Lock()
 	out := c.out
+	since := c.outSince
 	c.out = nil
+	c.outSince = 0
 	c.queued = false
 	gone, code, reason := c.gone, c.closeCode, c.closeReason
 	c.mu.Unlock()
@@ -159,6 +175,9 @@ func (c *client) flush() {
 	if out != nil {
 		if !gone && len(*out) > 0 {
 			c.write(*out)
+			if since != 0 {
+				c.srv.m.observeLatency(since)
+			}
 		}
 		putBuf(out)
 	}
@@ -177,6 +196,7 @@ func (c *client) flush() {
 // does not take now is queued by nbio and counted in the backlog. A write
 // error means nbio closed the connection; OnClose cleans up.
 func (c *client) write(b []byte) {
+	c.srv.m.writes.Inc()
 	c.handed.Add(int64(len(b)))
 	_, _ = c.conn.Write(b)
 }

@@ -40,7 +40,7 @@ func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
 		}
 		delivered := 0
 		for _, c := range m.Exact {
-			if c.enqueue(frame) {
+			if c.enqueueMessage(frame, nowNano) {
 				delivered++
 			}
 		}

@@ -37,7 +37,10 @@ func newBenchServer(b *testing.B, history bool) *Server {
 	if history {
 		cfg.History.Channels = []string{"token.*.trade"}
 	}
-	s := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, w := range s.writers {
 		s.bg.Add(1)
 		go func() {

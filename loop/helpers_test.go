@@ -36,7 +36,10 @@ func startServer(t testing.TB, mutate func(*config.Config)) *Server {
 		t.Fatalf("test config: %v", err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := New(cfg, log)
+	s, err := New(cfg, log)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
 	if err := s.Start(); err != nil {
 		t.Fatalf("Start: %v", err)
 	}

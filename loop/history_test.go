@@ -111,7 +111,7 @@ func TestRecoveryRefusedWhenTooOldOrOtherEpoch(t *testing.T) {
 }
 
 func TestRecoveryRacingPublications(t *testing.T) {
-	s := historyServer(t, 1000)
+	s := historyServer(t, 100000)
 	const ch = "token.SOL.trade"
 	c := dial(t, s)
 	epoch := c.subscribe("1", ch).Positions[0].Epoch
@@ -155,7 +155,7 @@ func TestRecoveryRacingPublications(t *testing.T) {
 		wg.Wait()
 		_ = r.conn.Close()
 		// Keep the window inside the ring for the next iteration.
-		if head > 900 {
+		if head > 90000 {
 			break
 		}
 	}

@@ -1,12 +1,11 @@
 package loop
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
+	"net/http/pprof"
 
 	"wsfan/codec"
 	"wsfan/index"
@@ -29,6 +28,13 @@ func (s *Server) adminMux() *http.ServeMux {
 		s.m.write(w)
 	})
 	mux.HandleFunc("GET /healthz", s.serveHealth)
+	if s.cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 
@@ -100,22 +106,6 @@ func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = fmt.Fprintf(w, `{"accepted":%d}`, len(pubs))
-}
-
-// publishAuthorized compares the bearer key with every configured key in
-// constant time.
-func (s *Server) publishAuthorized(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	const prefix = "Bearer "
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return false
-	}
-	key := []byte(strings.TrimSpace(h[len(prefix):]))
-	ok := 0
-	for _, k := range s.cfg.PublishKeys {
-		ok |= subtle.ConstantTimeCompare(key, []byte(k))
-	}
-	return ok == 1
 }
 
 func (s *Server) publishError(w http.ResponseWriter, status int, code, msg string) {

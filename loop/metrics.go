@@ -2,6 +2,8 @@ package loop
 
 import (
 	"io"
+	"sync/atomic"
+	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 )
@@ -25,6 +27,24 @@ type serverMetrics struct {
 	fanoutSeconds   *metrics.Histogram
 	recovered       *metrics.Counter
 	notRecovered    *metrics.Counter
+	reloadsOK       *metrics.Counter
+	reloadsFailed   *metrics.Counter
+	writes          *metrics.Counter
+	latency         *metrics.Histogram
+	latencyTick     atomic.Uint32
+}
+
+// latencySampleMask: one write in 16 is timed, so the histogram's lock is
+// not taken on every write.
+const latencySampleMask = 15
+
+// observeLatency records, for a sample of writes, the time from the
+// acceptance of the oldest publication in the write until the write.
+func (m *serverMetrics) observeLatency(acceptedNano int64) {
+	if m.latencyTick.Add(1)&latencySampleMask != 0 {
+		return
+	}
+	m.latency.Update(float64(time.Now().UnixNano()-acceptedNano) / 1e9)
 }
 
 func newServerMetrics(s *Server) *serverMetrics {
@@ -45,6 +65,10 @@ func newServerMetrics(s *Server) *serverMetrics {
 		fanoutSeconds:   set.NewHistogram(`wsfan_fanout_duration_seconds`),
 		recovered:       set.NewCounter(`wsfan_history_recoveries_total{result="recovered"}`),
 		notRecovered:    set.NewCounter(`wsfan_history_recoveries_total{result="not_recovered"}`),
+		reloadsOK:       set.NewCounter(`wsfan_config_reloads_total{result="ok"}`),
+		reloadsFailed:   set.NewCounter(`wsfan_config_reloads_total{result="error"}`),
+		writes:          set.NewCounter(`wsfan_socket_writes_total`),
+		latency:         set.NewHistogram(`wsfan_publish_to_write_seconds`),
 	}
 	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(s.histBytes.Load()) })
 	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })

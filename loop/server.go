@@ -60,6 +60,8 @@ type Server struct {
 	// wait for publications in flight before it closes clients.
 	pubMu    sync.RWMutex
 	draining atomic.Bool
+	// policy holds what SIGHUP reloads; see Reload.
+	policy atomic.Pointer[policy]
 	// conns counts open connections and upgrades in progress.
 	conns  atomic.Int64
 	nextID atomic.Uint64
@@ -77,7 +79,7 @@ type Server struct {
 }
 
 // New returns a server for cfg, which must be validated. log may be nil.
-func New(cfg *config.Config, log *slog.Logger) *Server {
+func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -91,6 +93,11 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		empty: make(chan struct{}),
 		stop:  make(chan struct{}),
 	}
+	p, err := newPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.policy.Store(p)
 	s.chans = newChannelTable(s.newChanState)
 	s.m = newServerMetrics(s)
 	s.writers = make([]*writer, s.procs)
@@ -123,7 +130,7 @@ func New(cfg *config.Config, log *slog.Logger) *Server {
 		}
 	})
 	s.upgrader = u
-	return s
+	return s, nil
 }
 
 // Start opens both listeners and starts the engine, writers and heartbeat.
