@@ -225,13 +225,16 @@ func TestSlowConsumerIsClosedAndOthersGetEverything(t *testing.T) {
 			received.Add(1)
 		}
 	}()
+	// Publish a batch (under max_pending_bytes) at a time and let the fast
+	// client catch up before the next, so only the slow one falls behind.
 	published := 0
 	for s.m.slowConsumers.Get() == 0 {
-		if published > 20000 {
+		if published > 40000 {
 			t.Fatal("slow consumer never detected")
 		}
 		mustPublish(t, s, body)
 		published += len(batch)
+		waitFor(t, "the fast client to catch up", func() bool { return received.Load() >= uint64(published) })
 	}
 	mustPublish(t, s, body) // more after the slow one is cut off
 	published += len(batch)
