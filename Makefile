@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 COUNT    ?= 1
 
-.PHONY: help run build test bench fuzz lint check clean
+.PHONY: help run build test bench fuzz lint check clean install
 
 help:
 	@echo "make run      build and start the server on $(CONFIG)"
@@ -17,6 +17,7 @@ help:
 	@echo "make fuzz     every fuzz target for FUZZTIME each (default 30s)"
 	@echo "make lint     gofmt, go vet, staticcheck when installed"
 	@echo "make check    lint + test"
+	@echo "make install  binary, systemd unit, sysusers, sysctl, /etc/wsfan/config.toml (PREFIX, DESTDIR)"
 
 run: build
 	./$(BIN) -config $(CONFIG)
@@ -32,7 +33,7 @@ bench:
 
 # go test -fuzz takes one target per run.
 fuzz:
-	@set -e; for pkg in ./codec ./index; do \
+	@set -e; for pkg in ./codec ./index ./auth; do \
 	  for target in $$($(GO) test $$pkg -list '^Fuzz' | grep '^Fuzz'); do \
 	    echo "== $$pkg $$target"; \
 	    $(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
@@ -48,3 +49,32 @@ check: lint test
 
 clean:
 	rm -rf bin
+
+# --- install: see docs/OPERATIONS.md -----------------------------------------
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= /etc/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+SYSCTLDIR   ?= /etc/sysctl.d
+DOCDIR      ?= $(PREFIX)/share/doc/wsfan
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/wsfan
+	sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/wsfan/|$(SYSCONFDIR)/wsfan/|g' deploy/wsfan.service > $(BIN).service
+	install -D -m 0644 $(BIN).service $(DESTDIR)$(UNITDIR)/wsfan.service
+	install -D -m 0644 deploy/wsfan.sysusers $(DESTDIR)$(SYSUSERSDIR)/wsfan.conf
+	install -D -m 0644 deploy/sysctl.conf $(DESTDIR)$(SYSCTLDIR)/90-wsfan.conf
+	install -D -m 0644 docs/OPERATIONS.md $(DESTDIR)$(DOCDIR)/OPERATIONS.md
+	@if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/wsfan.conf; fi
+	@conf='$(DESTDIR)$(SYSCONFDIR)/wsfan/config.toml'; \
+	if [ -e "$$conf" ]; then \
+	  echo "kept the existing $$conf"; \
+	else \
+	  sed 's|^publish_keys = .*|publish_keys = []  # set your own keys, each >= 16 bytes|' $(CONFIG) > $(BIN).config.toml && \
+	  install -D -m 0640 $(BIN).config.toml "$$conf" && \
+	  if [ -z "$(DESTDIR)" ]; then chgrp wsfan "$$conf"; fi && \
+	  echo "installed $$conf: set publish_keys before starting"; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then systemctl daemon-reload || true; \
+	  echo "next: sysctl --system && systemctl enable --now wsfan"; fi

@@ -20,6 +20,7 @@ import (
 
 	"wsfan/config"
 	"wsfan/loop"
+	"wsfan/sysd"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,6 +28,13 @@ var version = "dev"
 
 func main() {
 	os.Exit(run())
+}
+
+// notify sends a systemd state; outside systemd it does nothing.
+func notify(log *slog.Logger, state func() (bool, error)) {
+	if _, err := state(); err != nil {
+		log.Warn("sd_notify failed", "err", err)
+	}
 }
 
 func run() int {
@@ -56,6 +64,21 @@ func run() int {
 	if len(cfg.PublishKeys) == 0 {
 		log.Warn("publish_keys is empty: every POST /publish will be answered 401")
 	}
+	// Signals are registered before READY: a reload right after start must
+	// not kill the process (Go's default for SIGHUP).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+
+	// nbio sizes its tables from the hard limit; raise the soft one to it.
+	soft, hard, err := sysd.RaiseNoFileLimit()
+	if err != nil {
+		log.Warn("cannot raise the open-file limit", "err", err)
+	}
+	log.Info("open-file limit", "soft", soft, "hard", hard)
+	if hard < uint64(cfg.MaxConnections)+64 {
+		log.Warn("the open-file limit is below max_connections: accepts fail with EMFILE first",
+			"hard", hard, "max_connections", cfg.MaxConnections)
+	}
 
 	srv, err := loop.New(cfg, log)
 	if err != nil {
@@ -66,16 +89,23 @@ func run() int {
 		log.Error("cannot start", "err", err)
 		return 1
 	}
+	notify(log, sysd.Ready)
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	for s := range sig {
-		if s != syscall.SIGHUP {
-			log.Info("signal received, draining", "signal", s.String())
+	var got os.Signal
+	for got = range sig {
+		if got != syscall.SIGHUP {
 			break
 		}
-		_ = srv.ReloadFile(*path) // logs and counts a rejected file
+		notify(log, sysd.Reloading)
+		if err := srv.ReloadFile(*path); err != nil { // logged and counted
+			_, _ = sysd.Status("reload failed: " + err.Error())
+		} else {
+			_, _ = sysd.Status("configuration reloaded")
+		}
+		notify(log, sysd.Ready)
 	}
+	notify(log, sysd.Stopping)
+	log.Info("signal received, draining", "signal", got.String())
 	signal.Reset(syscall.SIGTERM, syscall.SIGINT) // a second signal kills at once
 
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())

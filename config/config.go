@@ -15,7 +15,10 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"wsfan/auth"
+	"wsfan/cluster"
 	"wsfan/index"
+	"wsfan/limits"
 )
 
 // Defaults, used where a key is absent or zero.
@@ -88,6 +91,17 @@ type Config struct {
 	LogLevel string `toml:"log_level"`
 	// Pprof serves /debug/pprof/ on the internal listener. Default false.
 	Pprof bool `toml:"pprof"`
+	// CertFile and KeyFile, both set, serve the public listener over TLS
+	// (wss://). PEM files. Default empty (plain ws://; terminate TLS in
+	// front of wsfan or set these).
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	// Auth configures connection JWTs and channel rules ([auth]).
+	Auth auth.Config `toml:"auth"`
+	// Limits configures abuse limits ([limits]).
+	Limits limits.Config `toml:"limits"`
+	// NATS configures cluster mode ([nats]); off unless urls is set.
+	NATS cluster.Config `toml:"nats"`
 	// History configures per-channel history and recovery ([history]).
 	History History `toml:"history"`
 	// CPULimit sets GOMAXPROCS and the number of pollers; the WS_CPU_LIMIT
@@ -183,6 +197,9 @@ func (c *Config) applyDefaults() {
 	setDur(&c.IdleTimeout, DefaultIdleTimeout)
 	setDur(&c.DrainPeriod, DefaultDrainPeriod)
 	setDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	c.Auth.ApplyDefaults()
+	c.Limits.ApplyDefaults()
+	c.NATS.ApplyDefaults()
 	setInt(&c.History.Size, DefaultHistorySize)
 	setDur(&c.History.TTL, DefaultHistoryTTL)
 }
@@ -268,6 +285,14 @@ func (c *Config) Validate() error {
 	if c.History.TTL < Duration(time.Second) {
 		bad("history.ttl", "%v is below 1s", c.History.TTL.D())
 	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		bad("cert_file", "cert_file and key_file must be set together")
+	}
+	for _, sub := range []error{c.Auth.Validate(), c.Limits.Validate(), c.NATS.Validate()} {
+		if sub != nil {
+			errs = append(errs, sub)
+		}
+	}
 	if c.CPULimit < 0 || c.CPULimit > 1024 {
 		bad("cpu_limit", "%d is outside [0, 1024]", c.CPULimit)
 	}
@@ -310,6 +335,8 @@ func (c *Config) Redacted() *Config {
 	for i, k := range c.PublishKeys {
 		r.PublishKeys[i] = fmt.Sprintf("<redacted, %d bytes>", len(k))
 	}
+	r.Auth = c.Auth.Redacted()
+	r.NATS = c.NATS.Redacted()
 	return &r
 }
 

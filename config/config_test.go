@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -27,11 +28,25 @@ func TestShippedConfigIsValid(t *testing.T) {
 	// The shipped file states the defaults; it must agree with the code.
 	d := Default()
 	d.PublishKeys = c.PublishKeys
-	if len(c.History.Channels) == 0 {
-		d.History.Channels = c.History.Channels // [] and nil say the same
-	}
+	nilEmptySlices(reflect.ValueOf(c).Elem()) // [] and nil say the same
+	nilEmptySlices(reflect.ValueOf(d).Elem())
 	if c.TOML() != d.TOML() {
 		t.Fatalf("config.toml disagrees with the defaults:\n%s\nwant\n%s", c.TOML(), d.TOML())
+	}
+}
+
+// nilEmptySlices sets every empty slice in the struct v to nil.
+func nilEmptySlices(v reflect.Value) {
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Slice:
+			if f.Len() == 0 && f.CanSet() {
+				f.Set(reflect.Zero(f.Type()))
+			}
+		case reflect.Struct:
+			nilEmptySlices(f)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -11,14 +12,16 @@ import (
 )
 
 // checkShards verifies the index's internal invariants: every entry is
-// non-empty, in the shard its name hashes to, without duplicates, and the
-// counters agree with the maps. Callers must not run writers concurrently.
+// non-empty, in the shard its name hashes to, without duplicates; the
+// per-shard and index counters agree with the maps and the trie (checkTrie).
+// Callers must not run writers concurrently.
 func checkShards[S comparable](t *testing.T, ix *Index[S]) {
 	t.Helper()
 	channels, subs := 0, 0
 	for i := range ix.shards {
 		sh := &ix.shards[i]
 		sh.mu.RLock()
+		shardSubs := 0
 		for ch, e := range sh.subs {
 			if len(e.subs) == 0 {
 				t.Fatalf("shard %d holds channel %q with no subscribers", i, ch)
@@ -33,13 +36,22 @@ func checkShards[S comparable](t *testing.T, ix *Index[S]) {
 				}
 				seen[s] = true
 			}
-			channels++
-			subs += len(e.subs)
+			shardSubs += len(e.subs)
 		}
+		shardChannels := len(sh.subs)
 		sh.mu.RUnlock()
+		if st := ix.ShardStats(i); st.Channels != shardChannels || st.Subscriptions != shardSubs {
+			t.Fatalf("ShardStats(%d) says %d channels, %d subscriptions; the shard holds %d, %d",
+				i, st.Channels, st.Subscriptions, shardChannels, shardSubs)
+		}
+		channels += shardChannels
+		subs += shardSubs
 	}
+	patterns, patternSubs := checkTrie(t, ix)
+	channels += patterns
+	subs += patternSubs
 	if ix.Channels() != channels || ix.Subscriptions() != subs {
-		t.Fatalf("Channels(), Subscriptions() = %d, %d; the shards hold %d, %d",
+		t.Fatalf("Channels(), Subscriptions() = %d, %d; the shards and the trie hold %d, %d",
 			ix.Channels(), ix.Subscriptions(), channels, subs)
 	}
 }
@@ -233,12 +245,16 @@ func testIndexMatchesModel(t *testing.T, shards int, r *rand.Rand) {
 	)
 	names := make([]string, channels)
 	for i := range names {
-		names[i] = fmt.Sprintf("token.%d.%s", i, events[i%len(events)])
+		names[i] = fmt.Sprintf("token.%d.%s", i%8, events[i%len(events)])
 	}
-	ix, m := New[int](shards), newModel()
+	// Subscriptions are the channels and a few patterns; lookups go to the
+	// channels and to some nobody subscribes to exactly.
+	subNames := append(slices.Clone(names), "token.*.trade", "token.3.>", "token.>", "*.*.ticker", ">", "token.*.*", "user.*.favorites")
+	lookups := append(slices.Clone(names), "token.99.trade", "user.1.favorites", "global")
+	ix, m := NewWith[int](Config{Shards: shards, MatchCacheSize: 16}), newModel()
 	var held []snapshot // earlier Lookup results, which must never change
 	for step := range steps {
-		ch, c := names[r.IntN(channels)], r.IntN(clients)
+		ch, c := subNames[r.IntN(len(subNames))], r.IntN(clients)
 		switch op := r.IntN(10); {
 		case op < 4:
 			if got, want := ix.Subscribe(ch, c), m.subscribe(ch, c); got != want {
@@ -271,19 +287,37 @@ func testIndexMatchesModel(t *testing.T, shards int, r *rand.Rand) {
 				t.Fatalf("step %d: RemoveAll(%d, %q) = %d; want %d", step, c, list, got, want)
 			}
 		default:
-			got := ix.Lookup(ch).Exact
-			if len(got) != len(m.subs[ch]) || (got == nil) != (len(m.subs[ch]) == 0) {
-				t.Fatalf("step %d: Lookup(%q) = %v; want the %d of %v", step, ch, got, len(m.subs[ch]), m.subs[ch])
+			ch := lookups[r.IntN(len(lookups))]
+			got := checkMatch(t, ix, m.subs, ch)
+			if (got.Exact == nil) != (len(m.subs[ch]) == 0) {
+				t.Fatalf("step %d: Lookup(%q).Exact = %#v; want nil exactly when it has no subscriber", step, ch, got.Exact)
 			}
-			for _, s := range got {
-				if !m.subs[ch][s] {
-					t.Fatalf("step %d: Lookup(%q) = %v; want the members of %v", step, ch, got, m.subs[ch])
+			// Lookup's union, deduped, is the reference set of subscribers.
+			union, want := map[int]bool{}, map[int]bool{}
+			for _, s := range got.Exact {
+				union[s] = true
+			}
+			for _, snap := range got.Patterns() {
+				for _, s := range snap {
+					union[s] = true
 				}
 			}
-			if len(held) < 64 {
-				held = append(held, snapshot{ch, got, slices.Clone(got)})
-			} else {
-				held[r.IntN(len(held))] = snapshot{ch, got, slices.Clone(got)}
+			for sub, set := range m.subs {
+				if refMatch(sub, ch) {
+					for s := range set {
+						want[s] = true
+					}
+				}
+			}
+			if !maps.Equal(union, want) {
+				t.Fatalf("step %d: Lookup(%q) reaches %v; want %v", step, ch, union, want)
+			}
+			for _, snap := range append([][]int{got.Exact}, got.Patterns()...) {
+				if len(held) < 64 {
+					held = append(held, snapshot{ch, snap, slices.Clone(snap)})
+				} else {
+					held[r.IntN(len(held))] = snapshot{ch, snap, slices.Clone(snap)}
+				}
 			}
 		}
 		if ix.Channels() != len(m.subs) || ix.Subscriptions() != m.count {

@@ -21,6 +21,7 @@ type chanState struct {
 	seq     uint64 // last seq handed out; guarded by mu
 	lastPub int64  // UnixNano of the last publication; guarded by mu
 	dead    bool   // removed from the table by the sweeper; guarded by mu
+	gaps    uint64 // the bus's Gaps() when seq last moved; guarded by mu
 	// hist holds the last publications when the channel keeps history
 	// (fixed when the state is created); guarded by mu.
 	hist *history

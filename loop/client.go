@@ -2,13 +2,16 @@ package loop
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/lesismal/nbio/nbhttp/websocket"
 
+	"wsfan/auth"
 	"wsfan/codec"
+	"wsfan/limits"
 )
 
 // Close codes and reasons of PROTOCOL.md.
@@ -19,6 +22,8 @@ const (
 	reasonShutdown     = "shutdown"
 	reasonSlowConsumer = "slow consumer"
 	reasonIdle         = "idle timeout"
+	reasonExpired      = "token expired"
+	reasonRateLimited  = "rate limited"
 )
 
 // closeGrace is how long a connection may take, after the server sent its
@@ -36,9 +41,19 @@ type client struct {
 	ws   *websocket.Conn
 	conn net.Conn // ws's transport; frames are written to it directly
 	w    *writer
+	ip   netip.Addr
+	// ident is who the connection's JWT names (anonymous without auth).
+	ident auth.Identity
+	// cmds limits the client's command rate.
+	cmds limits.CommandBucket
 
 	// lastSeen is the UnixNano time of the last frame from the peer.
 	lastSeen atomic.Int64
+	// openedAt is when the upgrade finished (UnixNano); handshakeCleared is
+	// set once the heartbeat cleared nbio's handshake deadline (heartbeat
+	// goroutine only; see clearHandshakeDeadline).
+	openedAt         int64
+	handshakeCleared bool
 	// handed counts bytes passed to conn.Write; written counts bytes the
 	// kernel took (nbio's OnWrittenSize). handed-written is what nbio still
 	// queues for this connection.
@@ -233,5 +248,10 @@ func (c *client) closed() (subs int) {
 	c.subs = nil
 	c.mu.Unlock()
 	c.srv.idx.RemoveAll(c, channels)
+	if bus := c.srv.bus; bus != nil {
+		for _, ch := range channels {
+			bus.Interest(ch, -1)
+		}
+	}
 	return len(channels)
 }

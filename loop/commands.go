@@ -7,6 +7,7 @@ import (
 
 	"wsfan/codec"
 	"wsfan/index"
+	"wsfan/limits"
 )
 
 // onMessage handles one client frame. nbio calls it in order for each
@@ -18,6 +19,19 @@ func (s *Server) onMessage(ws *websocket.Conn, mt websocket.MessageType, data []
 	}
 	c.touch()
 	s.m.commands.Inc()
+	switch c.cmds.Take(time.Now()) {
+	case limits.Limited:
+		s.m.rateLimited.Inc()
+		var cmd codec.Command
+		_ = codec.Decode(data, &cmd) // best effort, for the id
+		c.replyError(cmd.ID, codec.CodeRateLimited, "too many commands; slow down")
+		return
+	case limits.Abuse:
+		if c.requestClose(closePolicyViolated, reasonRateLimited, false) {
+			s.m.rateAbuse.Inc()
+		}
+		return
+	}
 	if mt != websocket.TextMessage {
 		c.replyError("", codec.CodeBadRequest, "frames must be text frames holding one JSON object")
 		return
@@ -59,6 +73,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 		rejected = append(rejected, codec.Rejection{Channel: ch, Code: code, Message: msg})
 	}
 
+	pol := s.policy.Load()
 	hist := s.lockHistoryChannels(cmd.Channels)
 	defer hist.unlock()
 
@@ -74,12 +89,13 @@ func (c *client) subscribe(cmd *codec.Command) {
 			continue
 		}
 		seen[ch] = struct{}{}
-		switch {
-		case !index.ValidPattern(ch):
-			reject(ch, codec.CodeInvalidChannel, "invalid channel name: tokens of [A-Za-z0-9_-] joined by '.', at most 128 bytes and 16 tokens")
+		if !index.ValidPattern(ch) {
+			reject(ch, codec.CodeInvalidChannel, "invalid channel name: tokens of [A-Za-z0-9_-] joined by '.' ('*' for one token, a final '>' for the rest), at most 128 bytes and 16 tokens")
 			continue
-		case index.IsPattern(ch):
-			reject(ch, codec.CodeInvalidChannel, "wildcard subscriptions are not supported")
+		}
+		if ok, why := pol.allow(c.ident, ch); !ok {
+			s.m.forbidden.Inc()
+			reject(ch, codec.CodeForbidden, why)
 			continue
 		}
 		_, had := c.subs[ch]
@@ -90,6 +106,9 @@ func (c *client) subscribe(cmd *codec.Command) {
 		if !had {
 			s.idx.Subscribe(ch, c)
 			c.subs[ch] = struct{}{}
+			if s.bus != nil {
+				s.bus.Interest(ch, +1)
+			}
 		}
 		subscribed = append(subscribed, ch)
 		st := hist.state(ch)
@@ -164,6 +183,9 @@ func (c *client) unsubscribe(cmd *codec.Command) {
 		if _, have := c.subs[ch]; have {
 			s.idx.Unsubscribe(ch, c)
 			delete(c.subs, ch)
+			if s.bus != nil {
+				s.bus.Interest(ch, -1)
+			}
 		}
 		unsubscribed = append(unsubscribed, ch)
 	}

@@ -16,13 +16,15 @@
 // A goroutine may take these locks only in this order (left before right),
 // and never holds one across a call that takes an earlier one:
 //
-//	Server.pubMu (read) -> chanShard.mu -> chanState.mu -> client.wmu -> client.mu -> writer.mu
+//	Server.pubMu (read) -> chanState.mu -> client.wmu -> client.mu -> writer.mu
 //	client.mu -> index shard lock (inside index.Subscribe/Unsubscribe)
-//	registry shard lock -> nothing (it is released before clients are touched)
 //
-// chanShard.mu is released before chanState.mu is taken, except in the
-// sweeper, which only TryLocks the state. index locks are leaves: the index
-// returns immutable snapshots and never calls back. No lock is held across
-// a blocking socket operation: nbio's Conn.Write never blocks (it queues what
-// the kernel does not take).
+// A publisher holds one chanState.mu at a time. A subscribe to channels
+// with history holds several, taken in channel-name order before client.mu
+// (see lockHistoryChannels). chanShard.mu is only held to find or create a
+// chanState and is released before chanState.mu is taken; the sweeper holds
+// it and only TryLocks states. registry and seenPool locks are leaves.
+// index locks are leaves: the index returns immutable snapshots and never
+// calls back. No lock is held across a blocking socket operation: nbio's
+// Conn.Write never blocks (it queues what the kernel does not take).
 package loop

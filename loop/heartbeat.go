@@ -5,6 +5,27 @@ import "time"
 // maxHeartbeatTick bounds how late an idle connection is noticed.
 const maxHeartbeatTick = time.Second
 
+// handshakeSettle is how long after an upgrade the heartbeat clears the
+// connection's read deadline once more; see clearHandshakeDeadline.
+const handshakeSettle = time.Second
+
+// clearHandshakeDeadline removes the handshake read deadline nbio may set
+// after the upgrade already cleared it: nbio v1.6.12 sets it in the
+// listener goroutine after handing the connection to a poller
+// (nbhttp/engine.go, AddConnNonTLSNonBlocking), so a fast client can be
+// upgraded first and then be cut 10 s later. By handshakeSettle that
+// goroutine has long run. A connection being closed keeps its close-grace
+// deadline.
+func (c *client) clearHandshakeDeadline() {
+	c.handshakeCleared = true
+	c.mu.Lock()
+	closing := c.gone || c.closeCode != 0
+	c.mu.Unlock()
+	if !closing {
+		_ = c.conn.SetReadDeadline(time.Time{})
+	}
+}
+
 // heartbeats runs one ticker for all connections: it pings each every
 // ping_interval, closes those silent for idle_timeout, and sweeps idle
 // channel state. No timer per connection.
@@ -28,12 +49,22 @@ func (s *Server) heartbeats() {
 				lastPing = now
 			}
 			deadline := now.Add(-idle).UnixNano()
+			settled := now.Add(-handshakeSettle).UnixNano()
 			scratch = s.reg.each(scratch, func(c *client) {
 				if c.lastSeen.Load() < deadline {
 					if c.requestClose(closeGoingAway, reasonIdle, false) {
 						s.m.idleCloses.Inc()
 					}
 					return
+				}
+				if !c.ident.Anonymous && !c.ident.Expires.IsZero() && now.After(c.ident.Expires) {
+					if c.requestClose(closePolicyViolated, reasonExpired, false) {
+						s.m.tokenExpired.Inc()
+					}
+					return
+				}
+				if !c.handshakeCleared && c.openedAt < settled {
+					c.clearHandshakeDeadline()
 				}
 				if doPing {
 					c.enqueue(pingFrame)

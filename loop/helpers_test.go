@@ -44,6 +44,15 @@ func startServer(t testing.TB, mutate func(*config.Config)) *Server {
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() { // what the server saw helps to read a failure
+			var b strings.Builder
+			s.m.set.WritePrometheus(&b)
+			for _, line := range strings.Split(b.String(), "\n") {
+				if strings.Contains(line, "rejected") || strings.Contains(line, "disconnects") || strings.Contains(line, "wsfan_connections ") {
+					t.Log(line)
+				}
+			}
+		}
 		if s.Draining() {
 			return
 		}
@@ -222,4 +231,15 @@ func compactJSON(t testing.TB, b []byte) string {
 		t.Fatalf("compact %q: %v", b, err)
 	}
 	return buf.String()
+}
+
+func httpGet(t testing.TB, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 
+	"wsfan/cluster"
 	"wsfan/codec"
 	"wsfan/index"
 )
@@ -27,7 +28,7 @@ func (s *Server) adminMux() *http.ServeMux {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.m.write(w)
 	})
-	mux.HandleFunc("GET /healthz", s.serveHealth)
+	mux.HandleFunc("GET /healthz", s.serveAdminHealth)
 	if s.cfg.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -48,6 +49,20 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ok\n")
+}
+
+// serveAdminHealth is the internal listener's /healthz: like the public
+// one, and in cluster mode also 503 with the reason while NATS is down (the
+// publish API cannot work then). The public /healthz ignores NATS, so a
+// NATS outage does not make load balancers drop every WebSocket.
+func (s *Server) serveAdminHealth(w http.ResponseWriter, r *http.Request) {
+	if s.bus != nil && !s.draining.Load() && !s.bus.Connected() {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "nats: "+s.bus.Status()+"\n")
+		return
+	}
+	s.serveHealth(w, r)
 }
 
 // servePublish is POST /publish (PROTOCOL.md, "Publish API").
@@ -100,7 +115,19 @@ func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !s.publish(pubs) {
+	if s.bus != nil {
+		// Cluster mode: the publication reaches every node, this one
+		// included, through NATS.
+		if err := s.bus.Publish(pubs); err != nil {
+			if errors.Is(err, cluster.ErrTooLarge) {
+				s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge, "data exceeds the NATS server's max_payload")
+				return
+			}
+			s.log.Warn("publish through NATS failed", "err", err)
+			s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "the cluster bus is down")
+			return
+		}
+	} else if !s.publish(pubs) {
 		s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "the server is draining")
 		return
 	}

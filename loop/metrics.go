@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"wsfan/cluster"
 )
 
 // serverMetrics are created once per Server and kept as pointers; no label
@@ -17,6 +19,15 @@ type serverMetrics struct {
 	rejectedLimit   *metrics.Counter
 	rejectedDrain   *metrics.Counter
 	rejectedUpgrade *metrics.Counter
+	rejectedOrigin  *metrics.Counter
+	rejectedPerIP   *metrics.Counter
+	rejectedIPRate  *metrics.Counter
+	rejectedRate    *metrics.Counter
+	rejectedAuth    *metrics.Counter
+	tokenExpired    *metrics.Counter
+	rateLimited     *metrics.Counter
+	rateAbuse       *metrics.Counter
+	forbidden       *metrics.Counter
 	publications    *metrics.Counter
 	deliveries      *metrics.Counter
 	slowConsumers   *metrics.Counter
@@ -55,6 +66,15 @@ func newServerMetrics(s *Server) *serverMetrics {
 		rejectedLimit:   set.NewCounter(`wsfan_connections_rejected_total{reason="max_connections"}`),
 		rejectedDrain:   set.NewCounter(`wsfan_connections_rejected_total{reason="draining"}`),
 		rejectedUpgrade: set.NewCounter(`wsfan_connections_rejected_total{reason="bad_upgrade"}`),
+		rejectedOrigin:  set.NewCounter(`wsfan_connections_rejected_total{reason="origin"}`),
+		rejectedPerIP:   set.NewCounter(`wsfan_connections_rejected_total{reason="per_ip_conns"}`),
+		rejectedIPRate:  set.NewCounter(`wsfan_connections_rejected_total{reason="per_ip_rate"}`),
+		rejectedRate:    set.NewCounter(`wsfan_connections_rejected_total{reason="global_rate"}`),
+		rejectedAuth:    set.NewCounter(`wsfan_connections_rejected_total{reason="unauthorized"}`),
+		tokenExpired:    set.NewCounter(`wsfan_token_expired_disconnects_total`),
+		rateLimited:     set.NewCounter(`wsfan_commands_rate_limited_total`),
+		rateAbuse:       set.NewCounter(`wsfan_rate_limit_disconnects_total`),
+		forbidden:       set.NewCounter(`wsfan_subscriptions_forbidden_total`),
 		publications:    set.NewCounter(`wsfan_publications_total`),
 		deliveries:      set.NewCounter(`wsfan_deliveries_total`),
 		slowConsumers:   set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
@@ -70,6 +90,33 @@ func newServerMetrics(s *Server) *serverMetrics {
 		writes:          set.NewCounter(`wsfan_socket_writes_total`),
 		latency:         set.NewHistogram(`wsfan_publish_to_write_seconds`),
 	}
+	set.NewGauge(`wsfan_nats_connected`, func() float64 {
+		if s.bus != nil && s.bus.Connected() {
+			return 1
+		}
+		return 0
+	})
+	set.NewGauge(`wsfan_nats_subscriptions`, func() float64 {
+		if s.bus == nil {
+			return 0
+		}
+		return float64(s.bus.Subscriptions())
+	})
+	// The bridge keeps its own cumulative counts; they are exported through
+	// callbacks (so as gauges in the text format, with _total names).
+	busCount := func(name string, get func(*cluster.Bridge) uint64) {
+		set.NewGauge(name, func() float64 {
+			if s.bus == nil {
+				return 0
+			}
+			return float64(get(s.bus))
+		})
+	}
+	busCount(`wsfan_nats_messages_in_total`, func(b *cluster.Bridge) uint64 { in, _ := b.Stats(); return in })
+	busCount(`wsfan_nats_messages_out_total`, func(b *cluster.Bridge) uint64 { _, out := b.Stats(); return out })
+	busCount(`wsfan_nats_dropped_total`, (*cluster.Bridge).Dropped)
+	busCount(`wsfan_nats_lost_total`, (*cluster.Bridge).Lost)
+	busCount(`wsfan_nats_gaps_total`, (*cluster.Bridge).Gaps)
 	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(s.histBytes.Load()) })
 	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })
 	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(s.idx.Subscriptions()) })
@@ -84,8 +131,9 @@ func newServerMetrics(s *Server) *serverMetrics {
 }
 
 // write writes the server's metrics and the process metrics (CPU, RSS,
-// fds, goroutines, GC) in Prometheus text format.
+// goroutines, GC, open and max fds) in Prometheus text format.
 func (m *serverMetrics) write(w io.Writer) {
 	m.set.WritePrometheus(w)
 	metrics.WriteProcessMetrics(w)
+	metrics.WriteFDMetrics(w)
 }

@@ -3,8 +3,10 @@ package loop
 import (
 	"crypto/subtle"
 	"net/http"
+	"reflect"
 	"strings"
 
+	"wsfan/auth"
 	"wsfan/config"
 )
 
@@ -12,6 +14,10 @@ import (
 // dropping a connection. It is immutable; Reload swaps the whole value.
 type policy struct {
 	publishKeys [][]byte
+	verifier    *auth.Verifier
+	// rules decide subscriptions; nil when none are configured (auth off
+	// and no [[auth.rules]]): every valid channel is open.
+	rules *auth.Rules
 }
 
 func newPolicy(cfg *config.Config) (*policy, error) {
@@ -19,7 +25,25 @@ func newPolicy(cfg *config.Config) (*policy, error) {
 	for _, k := range cfg.PublishKeys {
 		p.publishKeys = append(p.publishKeys, []byte(k))
 	}
+	v, err := auth.NewVerifier(cfg.Auth)
+	if err != nil {
+		return nil, err
+	}
+	p.verifier = v
+	if len(cfg.Auth.Rules) > 0 {
+		if p.rules, err = auth.CompileRules(cfg.Auth.Rules); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// allow decides whether id may subscribe to sub.
+func (p *policy) allow(id auth.Identity, sub string) (bool, string) {
+	if p.rules == nil {
+		return true, ""
+	}
+	return p.rules.Allow(id, sub)
 }
 
 // ReloadFile re-reads the configuration file at path and applies its
@@ -40,7 +64,8 @@ func (s *Server) ReloadFile(path string) error {
 	return nil
 }
 
-// Reload applies cfg's reloadable keys (publish_keys) atomically. cfg must
+// Reload applies cfg's reloadable keys (publish_keys, the JWT keys and
+// checks of [auth], and the channel rules) atomically. cfg must
 // be validated. Keys that need a restart are reported, not applied. On error
 // the old policy stays.
 func (s *Server) Reload(cfg *config.Config) error {
@@ -52,7 +77,8 @@ func (s *Server) Reload(cfg *config.Config) error {
 	if restart := s.restartKeys(cfg); len(restart) > 0 {
 		s.log.Warn("reload: these keys changed but need a restart", "keys", restart)
 	}
-	s.log.Info("reloaded", "publish_keys", len(p.publishKeys))
+	s.log.Info("reloaded", "publish_keys", len(p.publishKeys), "auth", cfg.Auth.Enabled(),
+		"rules", len(cfg.Auth.Rules))
 	return nil
 }
 
@@ -72,6 +98,18 @@ func (s *Server) restartKeys(cfg *config.Config) []string {
 	}
 	if cfg.CPULimit != old.CPULimit {
 		keys = append(keys, "cpu_limit")
+	}
+	if cfg.CertFile != old.CertFile || cfg.KeyFile != old.KeyFile {
+		keys = append(keys, "cert_file/key_file")
+	}
+	if !reflect.DeepEqual(cfg.Limits, old.Limits) {
+		keys = append(keys, "[limits]")
+	}
+	if !reflect.DeepEqual(cfg.NATS, old.NATS) {
+		keys = append(keys, "[nats]")
+	}
+	if !reflect.DeepEqual(cfg.History, old.History) {
+		keys = append(keys, "[history]")
 	}
 	return keys
 }

@@ -11,14 +11,18 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lesismal/llib/std/crypto/tls"
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 
+	"wsfan/auth"
+	"wsfan/cluster"
 	"wsfan/codec"
 	"wsfan/config"
 	"wsfan/index"
+	"wsfan/limits"
 )
 
 func init() {
@@ -55,6 +59,16 @@ type Server struct {
 	upgrader *websocket.Upgrader
 	admin    *http.Server
 	adminLn  net.Listener
+	tls      bool
+
+	// Abuse limits of [limits]; fixed for the server's life.
+	perIP    *limits.PerIP
+	connRate *limits.ConnRate
+	origins  *limits.OriginChecker
+	cmdLim   *limits.CommandLimiter
+
+	// bus is the NATS bridge in cluster mode; nil otherwise.
+	bus *cluster.Bridge
 
 	// pubMu: publishers hold it for reading; Shutdown takes it once to
 	// wait for publications in flight before it closes clients.
@@ -98,6 +112,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.policy.Store(p)
+	if s.origins, err = limits.NewOriginChecker(cfg.Limits.AllowedOrigins); err != nil {
+		return nil, err
+	}
+	s.perIP = limits.NewPerIP(cfg.Limits.MaxConnectionsPerIP)
+	s.connRate = limits.NewConnRate(cfg.Limits)
+	s.cmdLim = limits.NewCommandLimiter(cfg.Limits)
 	s.chans = newChannelTable(s.newChanState)
 	s.m = newServerMetrics(s)
 	s.writers = make([]*writer, s.procs)
@@ -108,7 +128,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	u := websocket.NewUpgrader()
 	u.KeepaliveTime = 0 // idle connections are found by the heartbeat ticker
 	u.MessageLengthLimit = cfg.MaxMessageBytes
-	u.CheckOrigin = func(*http.Request) bool { return true }
+	u.CheckOrigin = func(*http.Request) bool { return true } // checked in serveWS
 	u.OnMessage(s.onMessage)
 	u.OnClose(s.onClose)
 	u.SetPingHandler(func(ws *websocket.Conn, data string) {
@@ -146,10 +166,25 @@ func (s *Server) Start() error {
 		IdleTimeout:       2 * time.Minute,
 	}
 
+	if s.cfg.NATS.Enabled() {
+		bus, err := cluster.Connect(s.cfg.NATS, s.deliverRemote, s.log)
+		if err != nil {
+			_ = adminLn.Close()
+			return fmt.Errorf("cannot connect to NATS: %w", err)
+		}
+		s.bus = bus
+	}
+	addrs, addrsTLS, tlsConf, err := s.listenAddrs()
+	if err != nil {
+		_ = adminLn.Close()
+		return err
+	}
 	s.engine = nbhttp.NewEngine(nbhttp.Config{
 		Name:                    "wsfan",
 		Network:                 "tcp",
-		Addrs:                   []string{s.cfg.Listen},
+		Addrs:                   addrs,
+		AddrsTLS:                addrsTLS,
+		TLSConfig:               tlsConf,
 		NPoller:                 s.procs,
 		Handler:                 s.publicMux(),
 		ReleaseWebsocketPayload: true,
@@ -188,24 +223,77 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// listenAddrs returns the public listener as nbio wants it: plain, or TLS
+// with the certificate of cert_file/key_file.
+func (s *Server) listenAddrs() (addrs, addrsTLS []string, conf *tls.Config, err error) {
+	if s.cfg.CertFile == "" {
+		return []string{s.cfg.Listen}, nil, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("cannot load cert_file/key_file: %w", err)
+	}
+	s.tls = true
+	return nil, []string{s.cfg.Listen}, &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
 // PublicAddr is the public listener's address (with the real port when
 // listen asked for port 0).
-func (s *Server) PublicAddr() string { return s.engine.Addrs[0] }
+func (s *Server) PublicAddr() string {
+	if s.tls {
+		return s.engine.AddrsTLS[0]
+	}
+	return s.engine.Addrs[0]
+}
 
 // AdminAddr is the internal listener's address.
 func (s *Server) AdminAddr() string { return s.adminLn.Addr().String() }
 
-// serveWS is GET /ws: the WebSocket upgrade.
+// serveWS is GET /ws: the WebSocket upgrade. The checks run cheapest
+// first, so a flood is refused before any token is verified.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		s.m.rejectedDrain.Inc()
-		http.Error(w, "draining", http.StatusServiceUnavailable)
+		s.reject(w, s.m.rejectedDrain, http.StatusServiceUnavailable, "draining")
+		return
+	}
+	if !s.origins.Check(r) {
+		s.reject(w, s.m.rejectedOrigin, http.StatusForbidden, "origin not allowed")
+		return
+	}
+	ip := limits.ClientIP(r)
+	if !s.perIP.Acquire(ip) {
+		s.reject(w, s.m.rejectedPerIP, http.StatusTooManyRequests, "too many connections from this address")
+		return
+	}
+	admitted := false
+	defer func() {
+		if !admitted {
+			s.perIP.Release(ip)
+		}
+	}()
+	switch s.connRate.Admit(ip, time.Now()) {
+	case limits.RefusedPerIP:
+		w.Header().Set("Retry-After", "1")
+		s.reject(w, s.m.rejectedIPRate, http.StatusTooManyRequests, "too many new connections from this address")
+		return
+	case limits.RefusedGlobal:
+		w.Header().Set("Retry-After", "1")
+		s.reject(w, s.m.rejectedRate, http.StatusServiceUnavailable, "too many new connections")
+		return
+	}
+	ident, err := s.policy.Load().verifier.Authenticate(r)
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		s.log.Debug("connection refused", "remote", r.RemoteAddr, "err", err)
+		s.reject(w, s.m.rejectedAuth, http.StatusUnauthorized, auth.PublicMessage(err))
 		return
 	}
 	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
 		s.conns.Add(-1)
-		s.m.rejectedLimit.Inc()
-		http.Error(w, "too many connections", http.StatusServiceUnavailable)
+		s.reject(w, s.m.rejectedLimit, http.StatusServiceUnavailable, "too many connections")
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
@@ -214,19 +302,31 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.m.rejectedUpgrade.Inc()
 		return
 	}
+	admitted = true
 	id := s.nextID.Add(1)
 	c := &client{
-		srv:  s,
-		id:   id,
-		ws:   ws,
-		conn: ws.Conn,
-		w:    s.writers[id%uint64(len(s.writers))],
-		subs: make(map[string]struct{}),
+		srv:   s,
+		id:    id,
+		ws:    ws,
+		conn:  ws.Conn,
+		w:     s.writers[id%uint64(len(s.writers))],
+		ip:    ip,
+		ident: ident,
+		subs:  make(map[string]struct{}),
 	}
+	c.cmds.Init(s.cmdLim)
 	c.touch()
+	c.openedAt = c.lastSeen.Load()
 	ws.SetSession(c)
 	s.reg.add(c)
 	s.m.accepted.Inc()
+}
+
+// reject answers an upgrade request with status and a short text, and
+// counts it.
+func (s *Server) reject(w http.ResponseWriter, counter interface{ Inc() }, status int, msg string) {
+	counter.Inc()
+	http.Error(w, msg, status)
 }
 
 // onClose runs once per upgraded connection, after its last OnMessage.
@@ -237,6 +337,7 @@ func (s *Server) onClose(ws *websocket.Conn, _ error) {
 	}
 	c.closed()
 	s.reg.remove(c)
+	s.perIP.Release(c.ip)
 	if s.conns.Add(-1) == 0 && s.draining.Load() {
 		s.emptyOnce.Do(func() { close(s.empty) })
 	}
@@ -265,6 +366,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.pubMu.Lock() // wait for publications in flight; later ones see draining
 	s.pubMu.Unlock()
+	if s.bus != nil {
+		// Not under pubMu: Close waits for the bridge's workers, which
+		// take it for reading.
+		_ = s.bus.Close()
+	}
 	s.log.Info("draining", "connections", s.conns.Load(), "drain_period", s.cfg.DrainPeriod.D())
 
 	s.closeAllSpread(ctx)

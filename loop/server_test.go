@@ -29,12 +29,12 @@ func TestSubscribeAck(t *testing.T) {
 	if *ack.Count != 2 || strings.Join(ack.Subscribed, ",") != "token.BTC.trade" {
 		t.Fatalf("duplicate subscribe ack %s", ack.raw)
 	}
-	// Patterns are not supported yet; bad names are rejected; the limit holds.
-	ack = c.subscribe("3", "token.*.trade", "bad..name", "a.b", "c.d")
-	if *ack.Count != 3 || strings.Join(ack.Subscribed, ",") != "a.b" || len(ack.Rejected) != 3 {
+	// Bad names are rejected; the limit holds (a pattern counts as one).
+	ack = c.subscribe("3", "token.*.trade", "bad..name", "a.>.b", "c.d")
+	if *ack.Count != 3 || strings.Join(ack.Subscribed, ",") != "token.*.trade" || len(ack.Rejected) != 3 {
 		t.Fatalf("ack %s", ack.raw)
 	}
-	want := map[string]string{"token.*.trade": "INVALID_CHANNEL", "bad..name": "INVALID_CHANNEL", "c.d": "TOO_MANY_SUBSCRIPTIONS"}
+	want := map[string]string{"a.>.b": "INVALID_CHANNEL", "bad..name": "INVALID_CHANNEL", "c.d": "TOO_MANY_SUBSCRIPTIONS"}
 	for _, r := range ack.Rejected {
 		if want[r.Channel] != r.Code || r.Message == "" {
 			t.Fatalf("rejected %+v; want code %q", r, want[r.Channel])
@@ -42,6 +42,51 @@ func TestSubscribeAck(t *testing.T) {
 	}
 	if got := s.idx.Subscriptions(); got != 3 {
 		t.Fatalf("index holds %d subscriptions; want 3", got)
+	}
+}
+
+func TestWildcardSubscriptionsDeliverOnce(t *testing.T) {
+	s := startServer(t, nil)
+	live := dial(t, s) // the "live trades" page
+	btc := dial(t, s)  // every event of BTC
+	both := dial(t, s) // overlapping subscriptions
+	live.subscribe("1", "token.*.trade")
+	btc.subscribe("1", "token.BTC.>")
+	both.subscribe("1", "token.BTC.trade", "token.BTC.>", "token.*.trade", ">")
+
+	mustPublish(t, s, `[{"channel":"token.BTC.trade","data":1},{"channel":"token.ETH.trade","data":2},`+
+		`{"channel":"token.BTC.liquidity","data":3},{"channel":"user.1.favorites","data":4}]`)
+	f := func(c *wsClient, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			m := c.expect("message")
+			if got := m.Channel + "=" + string(m.Data); got != w {
+				t.Fatalf("got %s; want %s", m.raw, w)
+			}
+		}
+	}
+	f(live, "token.BTC.trade=1", "token.ETH.trade=2")
+	f(btc, "token.BTC.trade=1", "token.BTC.liquidity=3")
+	f(both, "token.BTC.trade=1", "token.ETH.trade=2", "token.BTC.liquidity=3", "user.1.favorites=4")
+	// Nothing more: a marker on a channel each has proves no duplicate
+	// came before it.
+	mustPublish(t, s, `{"channel":"token.BTC.trade","data":"end"}`)
+	for _, c := range []*wsClient{live, btc, both} {
+		if m := c.expect("message"); string(m.Data) != `"end"` {
+			t.Fatalf("duplicate delivery: %s", m.raw)
+		}
+	}
+	if got := s.m.deliveries.Get(); got != 2+2+4+3 {
+		t.Fatalf("deliveries %d; want 11", got)
+	}
+	// Unsubscribing a pattern stops it.
+	live.send(`{"type":"unsubscribe","data":{"channels":["token.*.trade"]}}`)
+	live.expect("unsubscription_ack")
+	mustPublish(t, s, `[{"channel":"token.SOL.trade","data":5}]`)
+	live.subscribe("2", "x.y")
+	mustPublish(t, s, `{"channel":"x.y","data":6}`)
+	if m := live.expect("message"); m.Channel != "x.y" {
+		t.Fatalf("after unsubscribing the pattern: %s", m.raw)
 	}
 }
 

@@ -1,0 +1,105 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+func TestConfigTOML(t *testing.T) {
+	const text = `
+[auth]
+allow_anonymous = true
+hs256_secret = "0123456789abcdef0123456789abcdef"
+public_key_files = ["/etc/wsfan/issuer.pem"]
+audience = "wsfan"
+issuer = "https://id.example.com"
+leeway = "10s"
+
+[[auth.rules]]
+pattern = "token.*.*"
+subscribe = "anyone"
+wildcards = true
+
+[[auth.rules]]
+pattern = "user.{user}.>"
+subscribe = "owner"
+`
+	var doc struct {
+		Auth Config `toml:"auth"`
+	}
+	md, err := toml.Decode(text, &doc)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		t.Fatalf("undecoded keys: %v", und)
+	}
+	c := doc.Auth
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if !c.AllowAnonymous || c.Leeway.D() != 10*time.Second || len(c.Rules) != 2 || c.Rules[1].Subscribe != "owner" ||
+		!c.Rules[0].Wildcards || c.Audience != "wsfan" || len(c.PublicKeyFiles) != 1 || !c.Enabled() {
+		t.Fatalf("decoded %+v", c)
+	}
+	if r := c.Redacted(); strings.Contains(r.HS256Secret, "0123") || c.HS256Secret == r.HS256Secret {
+		t.Fatalf("Redacted kept the secret: %q", r.HS256Secret)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	var c Config
+	c.ApplyDefaults()
+	// Auth off and no rules: no rules are added (every channel is open).
+	if c.Leeway.D() != DefaultLeeway || len(c.Rules) != 0 || c.Enabled() || c.AllowAnonymous {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate(defaults): %v", err)
+	}
+	// Auth on and no rules: the default rules.
+	c = Config{HS256Secret: strings.Repeat("k", 32)}
+	c.ApplyDefaults()
+	if len(c.Rules) != len(DefaultRules()) {
+		t.Fatalf("auth on, no rules: got %d rules; want the defaults", len(c.Rules))
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	f := func(mutate func(*Config), wantKey string) {
+		t.Helper()
+		c := Config{Rules: DefaultRules()}
+		c.ApplyDefaults()
+		mutate(&c)
+		err := c.Validate()
+		if wantKey == "" {
+			if err != nil {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if err == nil || !strings.Contains(err.Error(), wantKey) {
+			t.Fatalf("Validate = %v; want an error naming %q", err, wantKey)
+		}
+	}
+	f(func(c *Config) { c.HS256Secret = "short" }, "auth.hs256_secret")
+	f(func(c *Config) { c.HS256Secret = strings.Repeat("k", 32) }, "")
+	f(func(c *Config) { c.PublicKeyFiles = []string{"a.pem", ""} }, "auth.public_key_files[1]")
+	f(func(c *Config) { c.Leeway = Duration(-time.Second) }, "auth.leeway")
+	f(func(c *Config) { c.Leeway = Duration(time.Hour) }, "auth.leeway")
+	f(func(c *Config) { c.Rules = nil }, "")
+	f(func(c *Config) { c.Rules[2].Subscribe = "everyone" }, "auth.rules[2].subscribe")
+	f(func(c *Config) { c.Rules[1].Pattern = "user.>.x" }, "auth.rules[1].pattern")
+
+	var d Duration
+	if err := d.UnmarshalText([]byte("soon")); err == nil {
+		t.Fatal("Duration accepted \"soon\"")
+	}
+	if b, _ := Duration(5 * time.Second).MarshalText(); string(b) != "5s" {
+		t.Fatalf("MarshalText = %q", b)
+	}
+}

@@ -1,0 +1,83 @@
+package index
+
+import "fmt"
+
+// DefaultReadSampleEvery is how many Lookups per shard share one timed read
+// lock when Config.ReadSampleEvery is 0.
+const DefaultReadSampleEvery = 64 // power of two
+
+// DefaultWriteSampleEvery is how many writes per shard share one timed hold
+// when Config.WriteSampleEvery is 0.
+const DefaultWriteSampleEvery = 8 // power of two
+
+// maxMatchCacheSize is the largest match cache Config accepts.
+const maxMatchCacheSize = 1 << 20 // power of two
+
+// Config holds the index's settings. The zero value means every default.
+type Config struct {
+	// Shards is the number of stripes for concrete channels: a power of two
+	// in [1, 4096]. 0 means DefaultShards (16). docs/BENCHMARKS-index.md
+	// has the sweep that picked the default.
+	Shards int
+
+	// ReadSampleEvery sets how often Lookup times its read lock's hold:
+	// every ReadSampleEvery-th Lookup on a shard is timed, the others are
+	// only counted. A power of two; 0 means DefaultReadSampleEvery (64); a
+	// negative value turns read counting and hold sampling off, so that an
+	// uncontended Lookup touches no counter (3 ns less per Lookup on the dev
+	// machine). Read and write waits are measured regardless.
+	ReadSampleEvery int
+
+	// WriteSampleEvery sets how often a write (Subscribe, Unsubscribe, one
+	// channel of RemoveAll) times its write lock's hold. A power of two; 0
+	// means DefaultWriteSampleEvery (8); a negative value turns write hold
+	// timing off. Timing a hold costs two clock reads, about 50 ns on the
+	// dev machine: a fifth of a small Unsubscribe.
+	WriteSampleEvery int
+
+	// MatchCacheSize is the number of channels the pattern match cache
+	// holds: a power of two in [1, 1<<20], at least 4 in effect (one set of
+	// four ways). 0 means DefaultMatchCacheSize. Each slot costs 8 bytes,
+	// plus its cached answer once used (about 150 bytes with one matching
+	// pattern). Size it above the number of channels published to while
+	// patterns are subscribed: the tail of a larger set misses and
+	// allocates (BenchmarkMatchCacheSize).
+	MatchCacheSize int
+}
+
+// Validate reports the first setting of c that New would reject.
+func (c Config) Validate() error {
+	if n := c.Shards; n != 0 && !powerOfTwoIn(n, maxShards) {
+		return fmt.Errorf("index: shard count %d is not a power of two in [1, %d]", n, maxShards)
+	}
+	if n := c.ReadSampleEvery; n > 0 && !powerOfTwoIn(n, 1<<30) {
+		return fmt.Errorf("index: read sample interval %d is not a power of two", n)
+	}
+	if n := c.WriteSampleEvery; n > 0 && !powerOfTwoIn(n, 1<<30) {
+		return fmt.Errorf("index: write sample interval %d is not a power of two", n)
+	}
+	if n := c.MatchCacheSize; n != 0 && !powerOfTwoIn(n, maxMatchCacheSize) {
+		return fmt.Errorf("index: match cache size %d is not a power of two in [1, %d]", n, maxMatchCacheSize)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Shards == 0 {
+		c.Shards = DefaultShards
+	}
+	if c.ReadSampleEvery == 0 {
+		c.ReadSampleEvery = DefaultReadSampleEvery
+	}
+	if c.WriteSampleEvery == 0 {
+		c.WriteSampleEvery = DefaultWriteSampleEvery
+	}
+	if c.MatchCacheSize == 0 {
+		c.MatchCacheSize = DefaultMatchCacheSize
+	}
+	return c
+}
+
+func powerOfTwoIn(n, limit int) bool {
+	return n >= 1 && n <= limit && n&(n-1) == 0
+}

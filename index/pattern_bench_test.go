@@ -1,0 +1,191 @@
+package index
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+)
+
+// BenchmarkLookupPatterns looks up 2,000 channels in turn, a working set
+// the match cache holds, with the pattern side in each of its states: no
+// pattern at all (one atomic load), patterns that match none of the
+// channels, patterns that match the token channels (two snapshots each), all
+// answered from the cache once warm; and "miss", where a subscriber change
+// on the matching pattern before every lookup makes the cache useless.
+func BenchmarkLookupPatterns(b *testing.B) {
+	names := benchNames(2000)
+	for _, tc := range []struct {
+		name     string
+		patterns []string
+	}{
+		{"none", nil},
+		{"nomatch", []string{"news.*.headline", "chat.>"}},
+		{"match", []string{"token.*.trade", "token.>", "token.*.liquidity"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ix := New[*int](DefaultShards)
+			load(ix, names, newSubs(100))
+			for _, p := range tc.patterns {
+				for _, s := range newSubs(100) {
+					ix.Subscribe(p, s)
+				}
+			}
+			for _, ch := range names {
+				ix.Lookup(ch) // warm the cache
+			}
+			b.ReportAllocs()
+			n, i := 0, 0
+			for b.Loop() {
+				n += ix.Lookup(names[i]).Len()
+				if i++; i == len(names) {
+					i = 0
+				}
+			}
+			sinkInt = n
+		})
+	}
+	b.Run("miss", func(b *testing.B) {
+		ix := New[*int](DefaultShards)
+		load(ix, names, newSubs(100))
+		ix.Subscribe("token.>", new(int))
+		me := new(int)
+		b.ReportAllocs()
+		n, i := 0, 0
+		for b.Loop() {
+			// A subscriber change on the matching pattern: the next
+			// Lookup of any token channel misses.
+			if i&1 == 0 {
+				ix.Subscribe("token.>", me)
+			} else {
+				ix.Unsubscribe("token.>", me)
+			}
+			n += ix.Lookup(names[i]).Len()
+			if i++; i == len(names) {
+				i = 0
+			}
+		}
+		sinkInt = n
+	})
+}
+
+// BenchmarkLookupPatternsParallel is the "match" case from every P at once:
+// the cache is read without a lock, so it scales like the shards.
+func BenchmarkLookupPatternsParallel(b *testing.B) {
+	names := benchNames(2000)
+	ix := New[*int](DefaultShards)
+	load(ix, names, newSubs(100))
+	for _, p := range []string{"token.*.trade", "token.>", "token.*.liquidity"} {
+		for _, s := range newSubs(100) {
+			ix.Subscribe(p, s)
+		}
+	}
+	for _, ch := range names {
+		ix.Lookup(ch)
+	}
+	var start, total atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(start.Add(1297)) % len(names)
+		n := 0
+		for pb.Next() {
+			n += ix.Lookup(names[i]).Len()
+			if i++; i == len(names) {
+				i = 0
+			}
+		}
+		total.Add(int64(n))
+	})
+	sinkInt = int(total.Load())
+}
+
+// BenchmarkPatternChurn mixes zipf-popular lookups over 10,000 channels with
+// subscriber churn on patterns, one change per churn lookups: on
+// "token.*.trade", which matches a fifth of the channels, and on
+// "news.>", which matches none. Per-pattern versions keep the second from
+// invalidating anything. It reports the match cache's miss rate.
+func BenchmarkPatternChurn(b *testing.B) {
+	names := benchNames(10000)
+	order := zipfOrder(len(names), 1<<16)
+	for _, churned := range []string{"token.*.trade", "news.>"} {
+		for _, every := range []int{10, 100, 1000} {
+			b.Run(fmt.Sprintf("pattern=%s/lookups-per-change=%d", churned, every), func(b *testing.B) {
+				ix := New[*int](DefaultShards)
+				load(ix, names, newSubs(10))
+				for _, p := range []string{"token.*.trade", "news.>", "token.>"} {
+					for _, s := range newSubs(100) {
+						ix.Subscribe(p, s)
+					}
+				}
+				me := new(int)
+				misses := ix.trie.misses.Load()
+				b.ReportAllocs()
+				n, i := 0, 0
+				for b.Loop() {
+					if i%every == 0 {
+						if i/every&1 == 0 {
+							ix.Subscribe(churned, me)
+						} else {
+							ix.Unsubscribe(churned, me)
+						}
+					}
+					n += ix.Lookup(names[order[i&(len(order)-1)]]).Len()
+					i++
+				}
+				sinkInt = n
+				b.ReportMetric(float64(ix.trie.misses.Load()-misses)/float64(b.N), "misses/op")
+			})
+		}
+	}
+}
+
+// zipfOrder returns a sequence of n indexes into a slice of the given size,
+// drawn with zipf popularity (s = 1.1): the order of publications.
+func zipfOrder(size, n int) []int {
+	z := rand.NewZipf(rand.New(rand.NewPCG(1, 1)), 1.1, 1, uint64(size-1))
+	order := make([]int, n)
+	for i := range order {
+		order[i] = int(z.Uint64())
+	}
+	return order
+}
+
+// BenchmarkMatchCacheSize looks up 10,000 channels, all matched by a pattern,
+// through match caches of several sizes, in zipf order and in a cycle over
+// all of them (the worst case for any cache smaller than the set). It
+// reports the miss rate: a miss walks the trie and allocates.
+func BenchmarkMatchCacheSize(b *testing.B) {
+	names := benchNames(10000)
+	cycle := make([]int, len(names))
+	for i := range cycle {
+		cycle[i] = i
+	}
+	orders := []struct {
+		name  string
+		order []int
+	}{{"zipf", zipfOrder(len(names), 1<<16)}, {"cycle", cycle}}
+	for _, size := range []int{1024, 4096, 16384} {
+		for _, o := range orders {
+			b.Run(fmt.Sprintf("cache=%d/order=%s", size, o.name), func(b *testing.B) {
+				ix := NewWith[*int](Config{MatchCacheSize: size})
+				load(ix, names, newSubs(10))
+				ix.Subscribe(">", new(int))
+				for _, i := range o.order {
+					ix.Lookup(names[i])
+				}
+				misses := ix.trie.misses.Load()
+				b.ReportAllocs()
+				n, i := 0, 0
+				for b.Loop() {
+					n += ix.Lookup(names[o.order[i]]).Len()
+					if i++; i == len(o.order) {
+						i = 0
+					}
+				}
+				sinkInt = n
+				b.ReportMetric(float64(ix.trie.misses.Load()-misses)/float64(b.N), "misses/op")
+			})
+		}
+	}
+}

@@ -1,0 +1,246 @@
+package index
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// channelsInShard returns n channel names that hash to shard k of ix.
+func channelsInShard[S comparable](ix *Index[S], k, n int) []string {
+	var names []string
+	for i := 0; len(names) < n; i++ {
+		if ch := fmt.Sprintf("token.%x.trade", i); ix.ShardOf(ch) == k {
+			names = append(names, ch)
+		}
+	}
+	return names
+}
+
+// warmShards gives every shard two channels with one subscriber each.
+func warmShards(ix *Index[*int]) {
+	for k := range ix.Shards() {
+		for _, ch := range channelsInShard(ix, k, 2) {
+			ix.Subscribe(ch, new(int))
+			ix.Lookup(ch)
+		}
+	}
+}
+
+// driveHotShard runs concurrent subscribe, unsubscribe and lookup traffic on
+// channels of shard hot only.
+func driveHotShard(ix *Index[*int], hot int) {
+	hotNames := channelsInShard(ix, hot, 32)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() { // writers
+			clients := make([]*int, 16)
+			for i := range clients {
+				clients[i] = new(int)
+			}
+			for i := range 2000 {
+				c, ch := clients[i%len(clients)], hotNames[(i*7+w)%len(hotNames)]
+				ix.Subscribe(ch, c)
+				if i%3 == 0 {
+					ix.Unsubscribe(ch, c)
+				}
+			}
+		})
+		wg.Go(func() { // readers
+			for i := range 20000 {
+				ix.Lookup(hotNames[(i+w)%len(hotNames)])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestShardStatsShowHotShard drives one shard and checks that its counters,
+// and only its counters, moved. The comparison is of deltas over the hot
+// phase, as a rate() over the metrics would be: on a loaded machine a write
+// preempted under a cold shard's lock can add milliseconds of hold time
+// before it.
+func TestShardStatsShowHotShard(t *testing.T) {
+	const hot = 5
+	ix := New[*int](16)
+	ix.Subscribe("token.*.trade", new(int))
+	warmShards(ix)
+	before := make([]ShardStats, ix.Shards())
+	for i := range before {
+		before[i] = ix.ShardStats(i)
+	}
+	driveHotShard(ix, hot)
+
+	delta := func(i int) ShardStats {
+		a, b := before[i], ix.ShardStats(i)
+		return ShardStats{
+			Channels:      b.Channels,
+			Subscriptions: b.Subscriptions,
+			Writes:        b.Writes - a.Writes,
+			WriteSamples:  b.WriteSamples - a.WriteSamples,
+			Lookups:       b.Lookups - a.Lookups,
+			ReadSamples:   b.ReadSamples - a.ReadSamples,
+			LockWaitNanos: b.LockWaitNanos - a.LockWaitNanos,
+			LockHoldNanos: b.LockHoldNanos - a.LockHoldNanos,
+		}
+	}
+	h := delta(hot)
+	t.Logf("hot shard %d: %+v", hot, h)
+	near := func(samples, n, every uint64) bool { return samples*every <= n+every && n <= samples*every+every }
+	if h.Writes != 2*(2000+667) || h.Lookups != 40000 || !near(h.WriteSamples, h.Writes, 8) || !near(h.ReadSamples, h.Lookups, 64) || h.LockHoldNanos == 0 {
+		t.Fatalf("hot shard %d over the hot phase: %+v; want 5334 writes (1 in 8 timed), 40000 lookups (1 in 64 timed) and hold time", hot, h)
+	}
+	for i := range ix.Shards() {
+		if i == hot {
+			continue
+		}
+		st := delta(i)
+		if st.Writes != 0 || st.Lookups != 0 || st.LockHoldNanos != 0 || st.LockWaitNanos != 0 {
+			t.Fatalf("cold shard %d moved during the hot phase: %+v", i, st)
+		}
+		if st.Channels >= h.Channels || st.Subscriptions >= h.Subscriptions {
+			t.Fatalf("cold shard %d holds %d channels, %d subscriptions; the hot one %d, %d",
+				i, st.Channels, st.Subscriptions, h.Channels, h.Subscriptions)
+		}
+	}
+	if ps := ix.PatternStats(); ps.Channels != 1 || ps.Subscriptions != 1 || ps.Writes != 1 || ps.WriteSamples != 1 {
+		t.Fatalf("PatternStats() = %+v; want 1 pattern, 1 subscription, 1 write", ps)
+	}
+}
+
+// scrape writes set out and returns its values: family -> shard label (""
+// when none) -> value.
+func scrape(t *testing.T, set *metrics.Set) (map[string]map[string]float64, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	set.WritePrometheus(&buf)
+	out := buf.String()
+	values := map[string]map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("cannot parse %q: %s", line, err)
+		}
+		family, label, _ := strings.Cut(name, "{")
+		if values[family] == nil {
+			values[family] = map[string]float64{}
+		}
+		values[family][strings.TrimSuffix(strings.TrimPrefix(label, `shard="`), `"}`)] = v
+	}
+	return values, out
+}
+
+// TestMetricsShowHotShard is TestShardStatsShowHotShard through the metrics
+// a Prometheus scrape sees: counter increases between two scrapes, and the
+// gauges.
+func TestMetricsShowHotShard(t *testing.T) {
+	const hot = 11
+	ix := New[*int](16)
+	set := metrics.NewSet()
+	ix.RegisterMetrics(set)
+	ix.Subscribe("token.*.trade", new(int))
+	ix.Subscribe("token.BTC.>", new(int))
+	warmShards(ix)
+	before, _ := scrape(t, set)
+	driveHotShard(ix, hot)
+	after, out := scrape(t, set)
+	t.Logf("%s", out)
+
+	hotLabel := strconv.Itoa(hot)
+	for _, family := range []string{
+		"wsfan_index_lock_hold_seconds_total",
+		"wsfan_index_lock_wait_seconds_total",
+		"wsfan_index_shard_lookups_total",
+		"wsfan_index_shard_writes_total",
+		"wsfan_index_shard_subscriptions",
+		"wsfan_index_shard_channels",
+	} {
+		if len(after[family]) != 16 {
+			t.Fatalf("%s has %d series; want 16", family, len(after[family]))
+		}
+		gauge := !strings.HasSuffix(family, "_total")
+		value := func(shard string) float64 {
+			if gauge {
+				return after[family][shard]
+			}
+			return after[family][shard] - before[family][shard]
+		}
+		for shard := range after[family] {
+			if shard == hotLabel {
+				continue
+			}
+			if v := value(shard); (!gauge && v != 0) || (v > 0 && v >= value(hotLabel)) {
+				t.Fatalf("%s: cold shard %s has %g, the hot shard %d %g", family, shard, v, hot, value(hotLabel))
+			}
+		}
+		if family != "wsfan_index_lock_wait_seconds_total" && value(hotLabel) <= 0 {
+			t.Fatalf("%s: the hot shard %d has %g", family, hot, value(hotLabel))
+		}
+	}
+	f := func(family string, want float64) {
+		t.Helper()
+		if got, ok := after[family][""]; !ok || got != want {
+			t.Fatalf("%s = %g (present: %v); want %g", family, got, ok, want)
+		}
+	}
+	f("wsfan_index_patterns", 2)
+	f("wsfan_index_pattern_subscriptions", 2)
+	for _, family := range []string{
+		"wsfan_index_patterns_lock_wait_seconds_total",
+		"wsfan_index_patterns_lock_hold_seconds_total",
+		"wsfan_index_match_cache_misses_total",
+	} {
+		if _, ok := after[family][""]; !ok {
+			t.Fatalf("%s is missing", family)
+		}
+	}
+}
+
+func TestReadSamplingOff(t *testing.T) {
+	ix := NewWith[int](Config{Shards: 1, ReadSampleEvery: -1})
+	ix.Subscribe("a", 1)
+	for range 1000 {
+		ix.Lookup("a")
+	}
+	if st := ix.ShardStats(0); st.Lookups != 0 || st.ReadSamples != 0 || st.Writes != 1 {
+		t.Fatalf("with sampling off, ShardStats(0) = %+v; want no lookups or samples, 1 write", st)
+	}
+	ix = NewWith[int](Config{Shards: 1, ReadSampleEvery: 4})
+	for range 1000 {
+		ix.Lookup("a")
+	}
+	if st := ix.ShardStats(0); st.Lookups != 1000 || st.ReadSamples != 250 {
+		t.Fatalf("sampling 1 in 4: ShardStats(0) = %+v; want 1000 lookups, 250 samples", st)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	f := func(c Config, ok bool) {
+		t.Helper()
+		if err := c.Validate(); (err == nil) != ok {
+			t.Fatalf("%+v.Validate() = %v; want ok=%v", c, err, ok)
+		}
+	}
+	f(Config{}, true)
+	f(Config{Shards: 64, ReadSampleEvery: 1, MatchCacheSize: 1}, true)
+	f(Config{ReadSampleEvery: -1}, true)
+	f(Config{Shards: 3}, false)
+	f(Config{Shards: 8192}, false)
+	f(Config{ReadSampleEvery: 100}, false)
+	f(Config{WriteSampleEvery: 3}, false)
+	f(Config{WriteSampleEvery: -1, ReadSampleEvery: -1}, true)
+	f(Config{MatchCacheSize: 1000}, false)
+	f(Config{MatchCacheSize: -4}, false)
+}
