@@ -252,3 +252,81 @@ func scrape(t *testing.T, admin string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+func TestDrainThousandConnections(t *testing.T) {
+	bin := buildBinary(t)
+	pub, admin := freeAddr(t), freeAddr(t)
+	cfgPath := writeConfig(t, fmt.Sprintf(`listen = %q
+admin_listen = %q
+publish_keys = ["drain-test-key-0123456789"]
+drain_period = "1s"
+shutdown_timeout = "8s"
+`, pub, admin))
+	cmd, exited := startBinary(t, bin, cfgPath, admin)
+
+	const n = 1000
+	conns := make([]*websocket.Conn, 0, n)
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	for i := 0; i < n; i++ {
+		c, _, err := d.Dial("ws://"+pub+"/ws", nil)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Every client reads its close frame: 1001 "shutdown". Reading also
+	// answers the close, which lets the server finish early.
+	type result struct {
+		code int
+		text string
+		at   time.Duration
+	}
+	results := make(chan result, n)
+	for _, c := range conns {
+		go func(c *websocket.Conn) {
+			_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					var ce *websocket.CloseError
+					if errors.As(err, &ce) {
+						results <- result{ce.Code, ce.Text, time.Since(start)}
+					} else {
+						results <- result{0, err.Error(), time.Since(start)}
+					}
+					return
+				}
+			}
+		}(c)
+	}
+	var first, last time.Duration
+	for i := 0; i < n; i++ {
+		r := <-results
+		if r.code != 1001 || r.text != "shutdown" {
+			t.Fatalf("client got %d %q; want 1001 \"shutdown\"", r.code, r.text)
+		}
+		if i == 0 {
+			first = r.at
+		}
+		last = r.at
+	}
+	// The closes are spread over drain_period, not all at once.
+	if spread := last - first; spread < 300*time.Millisecond {
+		t.Fatalf("closes spread over %v; want them spread over drain_period (1s)", spread)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("wsfan exited with %v; want 0", err)
+		}
+		if took := time.Since(start); took > 8*time.Second {
+			t.Fatalf("exit took %v; shutdown_timeout is 8s", took)
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatal("wsfan did not exit")
+	}
+}
