@@ -45,10 +45,10 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if s.draining.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "draining\n")
+		_, _ = io.WriteString(w, "draining")
 		return
 	}
-	_, _ = io.WriteString(w, "ok\n")
+	_, _ = io.WriteString(w, "ok")
 }
 
 // serveAdminHealth is the internal listener's /healthz: like the public
@@ -59,7 +59,7 @@ func (s *Server) serveAdminHealth(w http.ResponseWriter, r *http.Request) {
 	if s.bus != nil && !s.draining.Load() && !s.bus.Connected() {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "nats: "+s.bus.Status()+"\n")
+		_, _ = io.WriteString(w, "nats: "+s.bus.Status())
 		return
 	}
 	s.serveHealth(w, r)

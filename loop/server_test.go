@@ -308,7 +308,7 @@ func TestHealthz(t *testing.T) {
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != 200 || strings.TrimSpace(string(b)) != "ok" {
+		if resp.StatusCode != 200 || string(b) != "ok" {
 			t.Fatalf("%s/healthz = %d %q", addr, resp.StatusCode, b)
 		}
 	}
