@@ -76,29 +76,7 @@ publish_keys = ["sigterm-test-key-0123456789"]
 drain_period = "200ms"
 shutdown_timeout = "10s"
 `, pub, admin))
-	cmd := exec.Command(bin, "-config", cfg)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + admin + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, exited := startBinary(t, bin, cfg, admin)
 
 	reader, _, err := websocket.DefaultDialer.Dial("ws://"+pub+"/ws", nil)
 	if err != nil {
