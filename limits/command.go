@@ -80,7 +80,7 @@ func NewCommandLimiter(c Config) *CommandLimiter {
 // when a limited command arrives more than command_grace after its episode
 // began, or when the episode has seen more than
 // max(command_burst, commands_per_second × command_grace) limited commands
-// (100 by default). So a flood is cut off within a fraction of a second,
+// (500 by default). So a flood is cut off within a fraction of a second,
 // and a client that keeps sending a little too fast once the grace has
 // passed. Once Abuse, a bucket keeps answering Abuse for limited commands:
 // close the connection.

@@ -38,18 +38,18 @@ type Config struct {
 	// MaxConnectionsPerIP bounds the open connections of one client address
 	// (an IPv4 address, or an IPv6 /64, which one subscriber typically
 	// holds whole); past it an upgrade is answered 429. Clients behind one
-	// NAT share it. Default 100; -1: off.
+	// NAT share it. Default -1 (off).
 	MaxConnectionsPerIP int `toml:"max_connections_per_ip"`
 	// NewConnectionsPerSecond bounds upgrades accepted per second by the
 	// whole server (a token bucket); past it the answer is 503 with
-	// Retry-After. Default 1000; -1: off.
+	// Retry-After. Default 5000; -1: off.
 	NewConnectionsPerSecond float64 `toml:"new_connections_per_second"`
 	// NewConnectionsBurst is the global bucket's size: upgrades accepted at
-	// once after a quiet spell. Default 1000.
+	// once after a quiet spell. Default 5000.
 	NewConnectionsBurst int `toml:"new_connections_burst"`
 	// NewConnectionsPerIPPerSecond bounds upgrades per second from one
 	// client address (IPv4 address or IPv6 /64); past it the answer is 429.
-	// Default 20; -1: off.
+	// Default -1 (off).
 	NewConnectionsPerIPPerSecond float64 `toml:"new_connections_per_ip_per_second"`
 	// NewConnectionsPerIPBurst is one address's bucket size. Default 40.
 	NewConnectionsPerIPBurst int `toml:"new_connections_per_ip_burst"`
@@ -59,11 +59,11 @@ type Config struct {
 	// Default 65536.
 	MaxTrackedIPs int `toml:"max_tracked_ips"`
 	// CommandsPerSecond is the sustained rate of client commands allowed per
-	// connection; a command past it is answered RATE_LIMITED. Default 20;
+	// connection; a command past it is answered RATE_LIMITED. Default 100;
 	// -1: off.
 	CommandsPerSecond float64 `toml:"commands_per_second"`
 	// CommandBurst is the commands a connection may send at once after a
-	// quiet spell. Default 40.
+	// quiet spell. Default 200.
 	CommandBurst int `toml:"command_burst"`
 	// CommandGrace is how long a connection may keep sending while rate
 	// limited before it is closed with 1008 "rate limited"; it may also send

@@ -7,17 +7,44 @@ import (
 	"net/http"
 	"net/http/pprof"
 
+	"github.com/lesismal/nbio/nbhttp"
+
 	"wsfan/cluster"
 	"wsfan/codec"
 	"wsfan/index"
 )
 
 // publicMux serves the public listener: /ws and /healthz only.
-func (s *Server) publicMux() *http.ServeMux {
+func (s *Server) publicMux() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws", s.serveWS)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if alreadyUpgraded(w) {
+			// Bytes after an upgrade request belong to the WebSocket, yet
+			// nbio's HTTP parser may have read a second request from the
+			// same packet. Answering it would corrupt the stream: close.
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				_ = c.Close()
+			}
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// alreadyUpgraded reports whether w's connection was upgraded to a
+// WebSocket by an earlier request: nbio then detaches its HTTP parser.
+func alreadyUpgraded(w http.ResponseWriter) bool {
+	res, ok := w.(*nbhttp.Response)
+	if !ok || res.Parser == nil {
+		return false
+	}
+	if res.Parser.ParserCloser != nil {
+		return true
+	}
+	hc, ok := res.Parser.Conn.(*nbhttp.Conn)
+	return ok && hc.Parser == nil
 }
 
 // adminMux serves the internal listener.

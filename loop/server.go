@@ -30,6 +30,9 @@ func init() {
 	// text of this error; PROTOCOL.md fixes that reason as "message too big".
 	// nbio compares the error by identity, so replacing the value is safe.
 	websocket.ErrMessageTooLarge = errors.New("message too big")
+	// The same for control frames over 125 bytes (nbio closes with 1009
+	// too); a Go error string never reaches a client.
+	websocket.ErrControlMessageTooBig = errors.New("message too big")
 	logging.SetLevel(logging.LevelError)
 }
 
@@ -134,6 +137,18 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	u.SetPingHandler(func(ws *websocket.Conn, data string) {
 		if c, ok := ws.Session().(*client); ok {
 			c.touch()
+			// Pings count against the command rate: a flood gets no pongs,
+			// then the close that a command flood gets.
+			switch c.cmds.Take(time.Now()) {
+			case limits.Limited:
+				s.m.rateLimited.Inc()
+				return
+			case limits.Abuse:
+				if c.requestClose(closePolicyViolated, reasonRateLimited, false) {
+					s.m.rateAbuse.Inc()
+				}
+				return
+			}
 			var b [2 + 125]byte
 			frame := append(codec.AppendFrameHeader(b[:0], 0xA, len(data)), data...)
 			c.enqueue(frame)
@@ -297,7 +312,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil {
+	if err != nil || ws == nil { // nbio answers nil, nil for a connection already upgraded
 		s.conns.Add(-1)
 		s.m.rejectedUpgrade.Inc()
 		return
