@@ -396,3 +396,16 @@ func TestManyClientsGoroutinesAndCleanup(t *testing.T) {
 	}
 	waitFor(t, "goroutines to return near the baseline", func() bool { return runtime.NumGoroutine() <= base+10 })
 }
+
+func TestPprofOnlyWhenEnabled(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		s := startServer(t, func(c *config.Config) { c.Pprof = on })
+		code, _ := httpGet(t, "http://"+s.AdminAddr()+"/debug/pprof/")
+		if want := map[bool]int{false: 404, true: 200}[on]; code != want {
+			t.Fatalf("pprof=%v: /debug/pprof/ answered %d; want %d", on, code, want)
+		}
+		if code, _ := httpGet(t, "http://"+s.PublicAddr()+"/debug/pprof/"); code == 200 {
+			t.Fatal("pprof is served on the public listener")
+		}
+	}
+}
