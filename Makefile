@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 COUNT    ?= 1
 
-.PHONY: help run build test bench fuzz lint check clean install
+.PHONY: help run build test bench fuzz lint check clean install strategies
 
 help:
 	@echo "make run      build and start the server on $(CONFIG)"
@@ -15,6 +15,7 @@ help:
 	@echo "make test     all tests with the race detector"
 	@echo "make bench    index, codec and fan-out benchmarks (COUNT=10 for benchstat)"
 	@echo "make fuzz     every fuzz target for FUZZTIME each (default 30s)"
+	@echo "make strategies  the index strategy matrix (about 5 minutes)"
 	@echo "make lint     gofmt, go vet, staticcheck when installed"
 	@echo "make check    lint + test"
 	@echo "make install  binary, systemd unit, sysusers, sysctl, /etc/wsfan/config.toml (PREFIX, DESTDIR)"
@@ -30,6 +31,17 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
+
+# The seed's strategy matrix: five index designs, measured (docs/BENCHMARKS.md).
+STRAT_BENCHTIME ?= 200ms
+STRAT_COUNT ?= 5
+strategies:
+	@{ $(GO) test -run '^$$' -bench '^Benchmark(Lookup|Mixed)$$' -benchmem -cpu 1,2,4 \
+	     -benchtime $(STRAT_BENCHTIME) -count $(STRAT_COUNT) ./bench/strategies && \
+	   $(GO) test -run '^$$' -bench '^BenchmarkDisconnect$$' -benchmem -cpu 1 \
+	     -benchtime $(STRAT_BENCHTIME) -count $(STRAT_COUNT) ./bench/strategies && \
+	   $(GO) test -run '^$$' -bench '^BenchmarkMemory$$' -benchmem -cpu 1 \
+	     -benchtime 1x -count 3 ./bench/strategies; } | $(GO) run ./bench/strategies/cmd/matrix
 
 # go test -fuzz takes one target per run.
 fuzz:

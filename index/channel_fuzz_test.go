@@ -75,6 +75,9 @@ func FuzzValidPattern(f *testing.F) {
 			if p, rp := IsPattern(s), refIsPattern(s); p != rp {
 				t.Fatalf("IsPattern(%q) = %v; reference says %v", s, p, rp)
 			}
+			if w := wildcard(s); w != IsPattern(s) {
+				t.Fatalf("wildcard(%q) = %v; IsPattern says %v", s, w, IsPattern(s))
+			}
 			if ValidChannel(s) == IsPattern(s) {
 				t.Fatalf("valid pattern %q: ValidChannel = %v, IsPattern = %v; want exactly one", s, ValidChannel(s), IsPattern(s))
 			}

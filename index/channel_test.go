@@ -150,6 +150,16 @@ func TestIsPattern(t *testing.T) {
 	f("*.>", true)
 }
 
+// TestWildcardIsIsPattern checks the index's shortcut against IsPattern on
+// valid names, which is all the index is given.
+func TestWildcardIsIsPattern(t *testing.T) {
+	for _, s := range append(fuzzSeeds, "token.*.trade", "a.*.b.>", "x-y_z.9") {
+		if ValidPattern(s) && wildcard(s) != IsPattern(s) {
+			t.Fatalf("wildcard(%q) = %v; IsPattern says %v", s, wildcard(s), IsPattern(s))
+		}
+	}
+}
+
 func TestValidAllocs(t *testing.T) {
 	names := []string{"token.BTC.trade", "token.*.>", "a..b", strings.Repeat("a", 129)}
 	allocs := testing.AllocsPerRun(100, func() {

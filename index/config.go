@@ -2,10 +2,6 @@ package index
 
 import "fmt"
 
-// DefaultReadSampleEvery is how many Lookups per shard share one timed read
-// lock when Config.ReadSampleEvery is 0.
-const DefaultReadSampleEvery = 64 // power of two
-
 // DefaultWriteSampleEvery is how many writes per shard share one timed hold
 // when Config.WriteSampleEvery is 0.
 const DefaultWriteSampleEvery = 8 // power of two
@@ -16,17 +12,18 @@ const maxMatchCacheSize = 1 << 20 // power of two
 // Config holds the index's settings. The zero value means every default.
 type Config struct {
 	// Shards is the number of stripes for concrete channels: a power of two
-	// in [1, 4096]. 0 means DefaultShards (16). docs/BENCHMARKS-index.md
+	// in [1, 4096]. 0 means DefaultShards (16). docs/BENCHMARKS.md
 	// has the sweep that picked the default.
 	Shards int
 
-	// ReadSampleEvery sets how often Lookup times its read lock's hold:
-	// every ReadSampleEvery-th Lookup on a shard is timed, the others are
-	// only counted. A power of two; 0 means DefaultReadSampleEvery (64); a
-	// negative value turns read counting and hold sampling off, so that an
-	// uncontended Lookup touches no counter (3 ns less per Lookup on the dev
-	// machine). Read and write waits are measured regardless.
-	ReadSampleEvery int
+	// CountLookups makes every Lookup count itself in its shard's
+	// ShardStats.Lookups and wsfan_index_shard_lookups_total, which show
+	// the shards that publications hit. Off by default: the count is the
+	// only shared memory a Lookup would write, and it costs about 2 ns of
+	// a 20 ns lookup on one core and more as cores contend for the counter
+	// (docs/BENCHMARKS.md). Reads take no lock, so without it the
+	// contention metrics are the writers'.
+	CountLookups bool
 
 	// WriteSampleEvery sets how often a write (Subscribe, Unsubscribe, one
 	// channel of RemoveAll) times its write lock's hold. A power of two; 0
@@ -50,9 +47,6 @@ func (c Config) Validate() error {
 	if n := c.Shards; n != 0 && !powerOfTwoIn(n, maxShards) {
 		return fmt.Errorf("index: shard count %d is not a power of two in [1, %d]", n, maxShards)
 	}
-	if n := c.ReadSampleEvery; n > 0 && !powerOfTwoIn(n, 1<<30) {
-		return fmt.Errorf("index: read sample interval %d is not a power of two", n)
-	}
 	if n := c.WriteSampleEvery; n > 0 && !powerOfTwoIn(n, 1<<30) {
 		return fmt.Errorf("index: write sample interval %d is not a power of two", n)
 	}
@@ -65,9 +59,6 @@ func (c Config) Validate() error {
 func (c Config) withDefaults() Config {
 	if c.Shards == 0 {
 		c.Shards = DefaultShards
-	}
-	if c.ReadSampleEvery == 0 {
-		c.ReadSampleEvery = DefaultReadSampleEvery
 	}
 	if c.WriteSampleEvery == 0 {
 		c.WriteSampleEvery = DefaultWriteSampleEvery

@@ -120,7 +120,7 @@ func TestShardDistribution(t *testing.T) {
 			shards    int
 			tolerance float64
 		}{{16, 0.27}, {64, 0.55}, {256, 1.0}} {
-			worst, chi2 := distribution(names, tc.shards, hash)
+			worst, chi2 := distribution(names, tc.shards, func(s string) uint32 { return uint32(hash(s)) })
 			df := float64(tc.shards - 1)
 			chiMax := df + 7*math.Sqrt(2*df)
 			rawWorst, rawChi2 := distribution(names, tc.shards, rawFNV)

@@ -50,34 +50,19 @@ func (m Match[S]) Len() int {
 }
 
 // Index is a striped subscription index: channels are spread over shards by
-// hash, each shard under its own lock; patterns live in a trie with a match
-// cache in front. All methods are safe for concurrent use. The zero Index is
-// not usable; call New or NewWith.
+// hash, each shard with its own table, read without locks, and its own write
+// lock; patterns live in a trie with a match cache in front. All methods are
+// safe for concurrent use. The zero Index is not usable; call New or NewWith.
 type Index[S comparable] struct {
-	shards     []shard[S] // read-only after New
-	mask       uint32     // len(shards)-1; read-only after New
-	sampling   bool       // Lookups are counted and sampled; read-only after New
-	sampleMask uint64     // ReadSampleEvery-1; read-only after New
-	writeMask  uint64     // WriteSampleEvery-1, all ones when off; read-only after New
+	shards    []shard[S] // read-only after New
+	mask      uint32     // len(shards)-1; read-only after New
+	counting  bool       // Config.CountLookups; read-only after New
+	writeMask uint64     // WriteSampleEvery-1, all ones when off; read-only after New
 
 	// trie is embedded so that its pattern count and generation, which
 	// every Lookup reads and only pattern changes write, share the line
 	// of the fields above. It pads its own lock and counters away.
 	trie trie[S]
-}
-
-// entry holds one channel's subscribers. The map value is a pointer so that
-// updating the snapshot never reassigns the map slot, which would replace the
-// key Subscribe copied with the caller's string.
-type entry[S comparable] struct {
-	// subs is the current snapshot; guarded by the shard's mu.
-	//
-	// Invariant: elements [0, len(subs)) of a slice stored here are never
-	// written again. Subscribe appends in place when there is capacity,
-	// writing only past len(subs), which no reader can see: Lookup hands
-	// out subs[:len:len], and every snapshot sharing the array is a prefix
-	// of the current one. Unsubscribe builds a new array.
-	subs []S
 }
 
 // New returns an index with the given number of shards, which must be a power
@@ -96,19 +81,18 @@ func NewWith[S comparable](cfg Config) *Index[S] {
 	}
 	cfg = cfg.withDefaults()
 	ix := &Index[S]{
-		shards:     make([]shard[S], cfg.Shards),
-		mask:       uint32(cfg.Shards - 1),
-		sampling:   cfg.ReadSampleEvery > 0,
-		sampleMask: uint64(max(cfg.ReadSampleEvery, 1) - 1),
-		writeMask:  ^uint64(0),
+		shards:    make([]shard[S], cfg.Shards),
+		mask:      uint32(cfg.Shards - 1),
+		counting:  cfg.CountLookups,
+		writeMask: ^uint64(0),
 	}
 	if cfg.WriteSampleEvery > 0 {
 		ix.writeMask = uint64(cfg.WriteSampleEvery - 1)
 	}
-	ix.trie.init(cfg.MatchCacheSize)
 	for i := range ix.shards {
-		ix.shards[i].subs = make(map[string]*entry[S])
+		ix.shards[i].table.Store(newTable(minTableSize, &entry[S]{}))
 	}
+	ix.trie.init(cfg.MatchCacheSize)
 	return ix
 }
 
@@ -122,23 +106,13 @@ func NewWith[S comparable](cfg Config) *Index[S] {
 // that copies the snapshot only when it outgrows its capacity. A pattern
 // that had no subscriber also makes every cached pattern match stale.
 func (ix *Index[S]) Subscribe(sub string, s S) bool {
-	if IsPattern(sub) {
+	if wildcard(sub) {
 		return ix.trie.subscribe(sub, s)
 	}
-	sh := ix.shardFor(sub)
+	h := hash(sub)
+	sh := &ix.shards[uint32(h)&ix.mask]
 	defer sh.unlock(sh.lock(ix.writeMask))
-	e := sh.subs[sub]
-	switch {
-	case e == nil:
-		sh.subs[strings.Clone(sub)] = &entry[S]{subs: []S{s}}
-		sh.channels++
-	case indexOf(e.subs, s) >= 0:
-		return false
-	default:
-		e.subs = append(e.subs, s) // in place past len is safe; see entry.subs
-	}
-	sh.subscriptions++
-	return true
+	return sh.subscribe(h, sub, s)
 }
 
 // Unsubscribe removes s from sub, a concrete channel or a pattern, and
@@ -147,27 +121,25 @@ func (ix *Index[S]) Subscribe(sub string, s S) bool {
 //
 // The cost is O(subscribers of sub): the new snapshot is a copy.
 func (ix *Index[S]) Unsubscribe(sub string, s S) bool {
-	if IsPattern(sub) {
+	if wildcard(sub) {
 		return ix.trie.unsubscribe(sub, s)
 	}
-	sh := ix.shardFor(sub)
+	return ix.unsubscribeChannel(sub, s)
+}
+
+func (ix *Index[S]) unsubscribeChannel(channel string, s S) bool {
+	h := hash(channel)
+	sh := &ix.shards[uint32(h)&ix.mask]
 	defer sh.unlock(sh.lock(ix.writeMask))
-	e := sh.subs[sub]
-	if e == nil {
-		return false
-	}
-	i := indexOf(e.subs, s)
-	if i < 0 {
-		return false
-	}
-	if len(e.subs) == 1 {
-		delete(sh.subs, sub)
-		sh.channels--
-	} else {
-		e.subs = without(e.subs, i)
-	}
-	sh.subscriptions--
-	return true
+	return sh.unsubscribe(h, channel, s)
+}
+
+// wildcard reports whether sub, which satisfies ValidPattern, is a pattern:
+// in a valid name "*" and ">" appear only as wildcard tokens, so one search
+// for each byte (vectorized) answers what IsPattern's scan of the tokens
+// does.
+func wildcard(sub string) bool {
+	return strings.IndexByte(sub, '*') >= 0 || strings.IndexByte(sub, '>') >= 0
 }
 
 // RemoveAll removes s from each of subs, which is the subscriber's own list
@@ -178,9 +150,9 @@ func (ix *Index[S]) Unsubscribe(sub string, s S) bool {
 func (ix *Index[S]) RemoveAll(s S, subs []string) int {
 	removed, patterns := 0, 0
 	for _, sub := range subs {
-		if IsPattern(sub) {
+		if wildcard(sub) {
 			patterns++
-		} else if ix.Unsubscribe(sub, s) {
+		} else if ix.unsubscribeChannel(sub, s) {
 			removed++
 		}
 	}
@@ -191,7 +163,7 @@ func (ix *Index[S]) RemoveAll(s S, subs []string) int {
 	if patterns < len(subs) {
 		names = make([]string, 0, patterns)
 		for _, sub := range subs {
-			if IsPattern(sub) {
+			if wildcard(sub) {
 				names = append(names, sub)
 			}
 		}
@@ -200,8 +172,9 @@ func (ix *Index[S]) RemoveAll(s S, subs []string) int {
 }
 
 // Lookup returns the subscribers of the concrete channel: its exact
-// subscribers and those of every matching pattern. It holds the shard's read
-// lock only while it reads the snapshot, and copies nothing.
+// subscribers and those of every matching pattern. It takes no lock, writes
+// no shared memory (unless Config.CountLookups) and copies nothing, so
+// lookups on different cores do not slow each other down.
 //
 // While no pattern is subscribed, the pattern side costs one atomic load and
 // Patterns() is nil. Otherwise the answer comes from the match cache, without
@@ -212,26 +185,18 @@ func (ix *Index[S]) RemoveAll(s S, subs []string) int {
 // afterwards.
 func (ix *Index[S]) Lookup(channel string) Match[S] {
 	h := hash(channel)
-	sh := &ix.shards[h&ix.mask]
-	var subs []S
-	if ix.sampling && sh.lookups.Add(1)&ix.sampleMask == 0 {
-		subs = sh.getTimed(channel)
-	} else {
-		if !sh.mu.TryRLock() {
-			sh.rlockSlow()
-		}
-		if e := sh.subs[channel]; e != nil {
-			subs = e.subs
-		}
-		sh.mu.RUnlock()
+	sh := &ix.shards[uint32(h)&ix.mask]
+	if ix.counting {
+		sh.lookups.Add(1)
 	}
+	subs := sh.table.Load().get(h, channel)
 	// The capacity limit makes an append by a careless caller copy instead
 	// of writing into the index's array.
 	subs = subs[:len(subs):len(subs)]
 	if ix.trie.count.Load() == 0 {
 		return Match[S]{Exact: subs}
 	}
-	return Match[S]{Exact: subs, patterns: ix.trie.lookup(channel, h)}
+	return Match[S]{Exact: subs, patterns: ix.trie.lookup(channel, uint32(h))}
 }
 
 // Channels returns the number of concrete channels and patterns with at least
@@ -258,12 +223,12 @@ func (ix *Index[S]) Subscriptions() int {
 
 type counts struct{ channels, subscriptions int }
 
-// shardCounts reads shard i's counters under its read lock.
+// shardCounts reads shard i's counters under its lock.
 func (ix *Index[S]) shardCounts(i int) counts {
 	sh := &ix.shards[i]
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	return counts{sh.channels, sh.subscriptions}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return counts{sh.table.Load().live, sh.subscriptions}
 }
 
 // Patterns returns the number of distinct patterns with at least one
@@ -277,13 +242,15 @@ func (ix *Index[S]) Shards() int {
 	return len(ix.shards)
 }
 
-// ShardOf returns the shard that channel hashes to, in [0, Shards()).
+// ShardOf returns the shard that channel hashes to, in [0, Shards()). The
+// hash's seed is chosen when the process starts, so the answer differs from
+// one run to the next.
 func (ix *Index[S]) ShardOf(channel string) int {
-	return int(hash(channel) & ix.mask)
+	return int(uint32(hash(channel)) & ix.mask)
 }
 
 func (ix *Index[S]) shardFor(channel string) *shard[S] {
-	return &ix.shards[hash(channel)&ix.mask]
+	return &ix.shards[uint32(hash(channel))&ix.mask]
 }
 
 // indexOf returns the position of s in subs, or -1.

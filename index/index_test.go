@@ -12,34 +12,53 @@ import (
 )
 
 // checkShards verifies the index's internal invariants: every entry is
-// non-empty, in the shard its name hashes to, without duplicates; the
-// per-shard and index counters agree with the maps and the trie (checkTrie).
-// Callers must not run writers concurrently.
+// non-empty, in the shard its name hashes to, findable through its table,
+// without duplicates; the tables' counts hold; the per-shard and index
+// counters agree with the tables and the trie (checkTrie). Callers must not
+// run writers concurrently.
 func checkShards[S comparable](t *testing.T, ix *Index[S]) {
 	t.Helper()
 	channels, subs := 0, 0
 	for i := range ix.shards {
 		sh := &ix.shards[i]
-		sh.mu.RLock()
-		shardSubs := 0
-		for ch, e := range sh.subs {
-			if len(e.subs) == 0 {
-				t.Fatalf("shard %d holds channel %q with no subscribers", i, ch)
+		sh.mu.Lock()
+		tb := sh.table.Load()
+		shardChannels, shardSubs, used := 0, 0, 0
+		for j := range tb.slots {
+			e := tb.slots[j].Load()
+			if e != nil {
+				used++
 			}
-			if got := ix.ShardOf(ch); got != i {
-				t.Fatalf("channel %q is in shard %d; it hashes to %d", ch, i, got)
+			if e == nil || e == tb.tomb {
+				continue
+			}
+			if len(e.subs) == 0 {
+				t.Fatalf("shard %d holds channel %q with no subscribers", i, e.name)
+			}
+			if got := ix.ShardOf(e.name); got != i {
+				t.Fatalf("channel %q is in shard %d; it hashes to %d", e.name, i, got)
+			}
+			if e.hash != hash(e.name) {
+				t.Fatalf("channel %q carries a wrong hash", e.name)
+			}
+			if got := tb.get(e.hash, e.name); len(got) != len(e.subs) {
+				t.Fatalf("channel %q: the table's own probe finds %d subscribers; its slot holds %d", e.name, len(got), len(e.subs))
 			}
 			seen := make(map[S]bool, len(e.subs))
 			for _, s := range e.subs {
 				if seen[s] {
-					t.Fatalf("channel %q lists %v twice", ch, s)
+					t.Fatalf("channel %q lists %v twice", e.name, s)
 				}
 				seen[s] = true
 			}
+			shardChannels++
 			shardSubs += len(e.subs)
 		}
-		shardChannels := len(sh.subs)
-		sh.mu.RUnlock()
+		if tb.live != shardChannels || tb.used != used || 2*tb.used > len(tb.slots) {
+			t.Fatalf("shard %d: table counts %d live, %d used of %d slots; it holds %d live, %d used",
+				i, tb.live, tb.used, len(tb.slots), shardChannels, used)
+		}
+		sh.mu.Unlock()
 		if st := ix.ShardStats(i); st.Channels != shardChannels || st.Subscriptions != shardSubs {
 			t.Fatalf("ShardStats(%d) says %d channels, %d subscriptions; the shard holds %d, %d",
 				i, st.Channels, st.Subscriptions, shardChannels, shardSubs)
@@ -126,7 +145,7 @@ func TestSubscribeUnsubscribe(t *testing.T) {
 	if ix.Channels() != 0 || ix.Subscriptions() != 0 {
 		t.Fatalf("Channels(), Subscriptions() = %d, %d; want 0, 0", ix.Channels(), ix.Subscriptions())
 	}
-	if n := len(ix.shards[ix.ShardOf("a.b")].subs); n != 0 {
+	if n := ix.shards[ix.ShardOf("a.b")].table.Load().live; n != 0 {
 		t.Fatalf("the shard keeps %d entries after the last Unsubscribe; want 0", n)
 	}
 }
@@ -481,7 +500,7 @@ func TestConcurrentChurn(t *testing.T) {
 		t.Fatalf("after every client left: Channels(), Subscriptions() = %d, %d; want 0, 0", ix.Channels(), ix.Subscriptions())
 	}
 	for i := range ix.shards {
-		if n := len(ix.shards[i].subs); n != 0 {
+		if n := ix.shards[i].table.Load().live; n != 0 {
 			t.Fatalf("after every client left, shard %d keeps %d channels", i, n)
 		}
 	}

@@ -10,8 +10,8 @@ import (
 // RegisterMetrics registers the index's metrics on set, which the caller
 // owns and exposes; the index uses no global registry. Per shard N:
 //
-//	wsfan_index_lock_wait_seconds_total{shard="N"}   counter, ShardStats.LockWaitNanos
-//	wsfan_index_lock_hold_seconds_total{shard="N"}   counter, ShardStats.LockHoldNanos
+//	wsfan_index_lock_wait_seconds{shard="N"}         counter, ShardStats.LockWaitNanos
+//	wsfan_index_lock_hold_seconds{shard="N"}         counter, ShardStats.LockHoldNanos
 //	wsfan_index_shard_lookups_total{shard="N"}       counter, ShardStats.Lookups
 //	wsfan_index_shard_writes_total{shard="N"}        counter, ShardStats.Writes
 //	wsfan_index_shard_subscriptions{shard="N"}       gauge
@@ -21,8 +21,8 @@ import (
 //
 //	wsfan_index_patterns                              gauge, Patterns()
 //	wsfan_index_pattern_subscriptions                 gauge
-//	wsfan_index_patterns_lock_wait_seconds_total      counter
-//	wsfan_index_patterns_lock_hold_seconds_total      counter
+//	wsfan_index_patterns_lock_wait_seconds            counter
+//	wsfan_index_patterns_lock_hold_seconds            counter
 //	wsfan_index_match_cache_misses_total              counter
 //
 // Every value is read from the index's own counters when set is written out,
@@ -54,14 +54,14 @@ func (ix *Index[S]) writeCounters(w io.Writer) {
 			fmt.Fprintf(w, "%s{shard=\"%d\"} %g\n", name, i, value(&stats[i]))
 		}
 	}
-	family("wsfan_index_lock_wait_seconds_total", func(st *ShardStats) float64 { return seconds(st.LockWaitNanos) })
-	family("wsfan_index_lock_hold_seconds_total", func(st *ShardStats) float64 { return seconds(st.LockHoldNanos) })
+	family("wsfan_index_lock_wait_seconds", func(st *ShardStats) float64 { return seconds(st.LockWaitNanos) })
+	family("wsfan_index_lock_hold_seconds", func(st *ShardStats) float64 { return seconds(st.LockHoldNanos) })
 	family("wsfan_index_shard_lookups_total", func(st *ShardStats) float64 { return float64(st.Lookups) })
 	family("wsfan_index_shard_writes_total", func(st *ShardStats) float64 { return float64(st.Writes) })
 
 	ps := ix.PatternStats()
-	metrics.WriteCounterFloat64(w, "wsfan_index_patterns_lock_wait_seconds_total", seconds(ps.LockWaitNanos))
-	metrics.WriteCounterFloat64(w, "wsfan_index_patterns_lock_hold_seconds_total", seconds(ps.LockHoldNanos))
+	metrics.WriteCounterFloat64(w, "wsfan_index_patterns_lock_wait_seconds", seconds(ps.LockWaitNanos))
+	metrics.WriteCounterFloat64(w, "wsfan_index_patterns_lock_hold_seconds", seconds(ps.LockHoldNanos))
 	metrics.WriteCounterUint64(w, "wsfan_index_match_cache_misses_total", ps.Lookups)
 }
 

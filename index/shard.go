@@ -1,18 +1,19 @@
 package index
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 )
 
-// cacheLinePad is the stride that keeps two shards' locks apart: two 64-byte
-// lines, since x86 prefetches lines in adjacent pairs.
+// cacheLinePad is the stride that keeps two shards apart: two 64-byte lines,
+// since x86 prefetches lines in adjacent pairs.
 const cacheLinePad = 128
 
-// shard is one stripe of the index, padded so that no two shards' locks share
-// a cache line.
+// shard is one stripe of the index, padded so that no two shards share a
+// cache line.
 type shard[S comparable] struct {
 	shardState[S]
 	// Never empty: a zero-size last field would make the compiler pad the
@@ -20,36 +21,33 @@ type shard[S comparable] struct {
 	_ [cacheLinePad - unsafe.Sizeof(shardState[struct{}]{})%cacheLinePad]byte
 }
 
-// shardState is a shard's lock, map and contention counters. The counters
-// sit next to the lock on purpose: the lock already brings this line into
-// the cache of whoever takes it, so counting costs no extra line transfer.
+// shardState is a shard's table, write lock and counters.
 //
-// Waits are measured exactly, reads and writes alike: a goroutine first
-// tries the lock, and only a failed try, the contention event itself, reads
-// the clock. Hold times are sampled, since timing a hold costs two clock
-// reads (about 50 ns on the dev machine) and a Lookup holds the lock for
-// less than that.
+// Lookup reads only the table pointer and the table: it takes no lock and
+// writes nothing, so readers on different cores never move a cache line
+// between them. The writers' lock and counters sit on the next line, so that
+// a write does not evict the table pointer from the readers' caches either.
+//
+// A write's wait is measured exactly: a writer first tries the lock, and only
+// a failed try, the contention event itself, reads the clock. Its hold time
+// is sampled, since timing a hold costs two clock reads (about 50 ns on the
+// dev machine), a fifth of a small Unsubscribe.
 type shardState[S comparable] struct {
-	mu sync.RWMutex
+	table atomic.Pointer[table[S]] // replaced under mu when it is rebuilt
+	_     [64 - 8]byte
 
-	// subs maps a channel to its entry; guarded by mu. Every entry has at
-	// least one subscriber: the last Unsubscribe deletes it.
-	subs map[string]*entry[S]
+	mu sync.Mutex
 
-	// The read side is atomic: readers share mu.
-	lookups       atomic.Uint64 // Lookups, counted while read sampling is on
-	readWaits     atomic.Uint64 // read locks that had to wait
-	readWaitNanos atomic.Uint64
-	readSamples   atomic.Uint64 // Lookups whose hold was timed
-	readHoldNanos atomic.Uint64
+	// lookups counts Lookups on the shard when Config.CountLookups is set;
+	// the only field readers write.
+	lookups atomic.Uint64
 
-	// The write side is guarded by mu, written under the write lock only.
+	// Guarded by mu.
 	writes         uint64 // write-lock acquisitions
 	writeWaits     uint64 // write locks that had to wait
 	writeWaitNanos uint64
 	writeSamples   uint64 // writes whose hold was timed
 	writeHoldNanos uint64
-	channels       int // len(subs)
 	subscriptions  int // the entries' subscribers, summed
 }
 
@@ -91,29 +89,48 @@ func (sh *shard[S]) unlock(locked int64) {
 	sh.mu.Unlock()
 }
 
-// rlockSlow takes the read lock after TryRLock failed, which it does only
-// while a writer holds or waits for the lock, and records the wait.
-func (sh *shard[S]) rlockSlow() {
-	t0 := nanotime()
-	sh.mu.RLock()
-	sh.readWaits.Add(1)
-	sh.readWaitNanos.Add(uint64(nanotime() - t0))
+// subscribe adds s to channel, of hash h, and reports whether it was new.
+// The caller holds the lock.
+func (sh *shard[S]) subscribe(h uint64, channel string, s S) bool {
+	t := sh.table.Load()
+	i, e := t.find(h, channel)
+	if e != nil {
+		if indexOf(e.subs, s) >= 0 {
+			return false
+		}
+		// In place past len is safe; see entry.subs.
+		t.slots[i].Store(&entry[S]{hash: h, name: e.name, subs: append(e.subs, s)})
+		sh.subscriptions++
+		return true
+	}
+	if t.full() {
+		t = t.rebuilt()
+		sh.table.Store(t)
+		i, _ = t.find(h, channel)
+	}
+	t.insert(i, &entry[S]{hash: h, name: strings.Clone(channel), subs: []S{s}})
+	sh.subscriptions++
+	return true
 }
 
-// getTimed returns channel's snapshot and records the read lock's hold
-// time. The hold time includes about one clock read, which is as long as the
-// lookup itself: sampled read hold times are an upper bound.
-func (sh *shard[S]) getTimed(channel string) []S {
-	if !sh.mu.TryRLock() {
-		sh.rlockSlow()
+// unsubscribe removes s from channel, of hash h, and reports whether it was
+// there. A channel left without subscribers leaves the table. The caller
+// holds the lock.
+func (sh *shard[S]) unsubscribe(h uint64, channel string, s S) bool {
+	t := sh.table.Load()
+	i, e := t.find(h, channel)
+	if e == nil {
+		return false
 	}
-	t1 := nanotime()
-	var subs []S
-	if e := sh.subs[channel]; e != nil {
-		subs = e.subs
+	j := indexOf(e.subs, s)
+	if j < 0 {
+		return false
 	}
-	sh.mu.RUnlock()
-	sh.readHoldNanos.Add(uint64(nanotime() - t1))
-	sh.readSamples.Add(1)
-	return subs
+	if len(e.subs) == 1 {
+		t.remove(i)
+	} else {
+		t.slots[i].Store(&entry[S]{hash: h, name: e.name, subs: without(e.subs, j)})
+	}
+	sh.subscriptions--
+	return true
 }

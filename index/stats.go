@@ -2,6 +2,12 @@ package index
 
 // ShardStats is a snapshot of one shard's contention counters and contents.
 // The counters are cumulative since New; the times are in nanoseconds.
+//
+// A shard's lock is taken by writers only: Lookup reads the shard's table
+// without a lock, so there is no read wait or read hold to measure, and
+// publications cannot be slowed down by a busy shard. The write lock's wait
+// and hold are the contention signal; Lookups, when counted, shows where
+// the publications go.
 type ShardStats struct {
 	// Channels and Subscriptions are what the shard holds now: channels
 	// with at least one subscriber, and (channel, subscriber) pairs. For
@@ -13,50 +19,38 @@ type ShardStats struct {
 	// Unsubscribe, and one per channel RemoveAll takes out. WriteWaits of
 	// them had to wait, for WriteWaitNanos in all: every wait is measured.
 	// WriteSamples of them had their hold time measured, summed in
-	// WriteHoldNanos (Config.WriteSampleEvery). PatternStats times every
-	// write.
+	// WriteHoldNanos (Config.WriteSampleEvery).
 	Writes         uint64
 	WriteWaits     uint64
 	WriteWaitNanos uint64
 	WriteSamples   uint64
 	WriteHoldNanos uint64
 
-	// ReadWaits counts the read locks that had to wait for a writer, and
-	// ReadWaitNanos sums their waits. Every one is measured, whatever the
-	// sampling: a Lookup first tries the lock, and only a failed try, the
-	// contention event itself, reads the clock.
+	// Lookups counts Lookups on the shard when Config.CountLookups is set,
+	// else 0. For PatternStats it counts match cache misses, each of which
+	// takes the trie's read lock; ReadWaits, ReadWaitNanos and
+	// ReadHoldNanos time those, and are 0 for a shard.
+	Lookups       uint64
 	ReadWaits     uint64
 	ReadWaitNanos uint64
-
-	// Lookups counts Lookup calls on the shard (0 when read sampling is
-	// off). ReadSamples of them had their read-lock hold time measured,
-	// summed in ReadHoldNanos. A sampled hold time includes about one clock
-	// read (25 ns on the dev machine), as long as the read itself, so read
-	// hold times are an upper bound. For PatternStats, Lookups and
-	// ReadSamples count match cache misses, every one of which takes the
-	// trie's read lock and is timed.
-	Lookups       uint64
-	ReadSamples   uint64
 	ReadHoldNanos uint64
 
-	// LockWaitNanos is the shard's total lock wait, reads and writes.
-	// LockHoldNanos estimates its total lock hold: the sampled writes' and
-	// reads' hold times, each scaled up to all of them (Writes /
-	// WriteSamples, Lookups / ReadSamples). These are the numbers to
-	// compare across shards: the hot shard is the one whose lock times
-	// grow fastest.
+	// LockWaitNanos is the total lock wait. LockHoldNanos estimates the
+	// total lock hold: the sampled hold times scaled up to every write
+	// (Writes / WriteSamples), plus, for the trie, its misses' read holds.
+	// These are the numbers to compare across shards: the hot shard is the
+	// one whose lock times grow fastest.
 	LockWaitNanos uint64
 	LockHoldNanos uint64
 }
 
 // ShardStats returns shard i's counters, for i in [0, Shards()). It takes
-// the shard's read lock briefly, for the fields writers keep under it. It
-// panics if i is out of range.
+// the shard's lock briefly. It panics if i is out of range.
 func (ix *Index[S]) ShardStats(i int) ShardStats {
 	sh := &ix.shards[i]
-	sh.mu.RLock()
+	sh.mu.Lock()
 	st := ShardStats{
-		Channels:       sh.channels,
+		Channels:       sh.table.Load().live,
 		Subscriptions:  sh.subscriptions,
 		Writes:         sh.writes,
 		WriteWaits:     sh.writeWaits,
@@ -64,12 +58,8 @@ func (ix *Index[S]) ShardStats(i int) ShardStats {
 		WriteSamples:   sh.writeSamples,
 		WriteHoldNanos: sh.writeHoldNanos,
 	}
-	sh.mu.RUnlock()
-	st.ReadWaits = sh.readWaits.Load()
-	st.ReadWaitNanos = sh.readWaitNanos.Load()
+	sh.mu.Unlock()
 	st.Lookups = sh.lookups.Load()
-	st.ReadSamples = sh.readSamples.Load()
-	st.ReadHoldNanos = sh.readHoldNanos.Load()
 	st.estimate()
 	return st
 }
@@ -93,7 +83,6 @@ func (ix *Index[S]) PatternStats() ShardStats {
 		ReadWaits:      t.missWaits.Load(),
 		ReadWaitNanos:  t.missWaitNanos.Load(),
 		Lookups:        misses,
-		ReadSamples:    misses,
 		ReadHoldNanos:  t.missHoldNanos.Load(),
 	}
 	st.estimate()
@@ -103,8 +92,7 @@ func (ix *Index[S]) PatternStats() ShardStats {
 // estimate fills LockWaitNanos and LockHoldNanos.
 func (st *ShardStats) estimate() {
 	st.LockWaitNanos = st.WriteWaitNanos + st.ReadWaitNanos
-	st.LockHoldNanos = scale(st.WriteHoldNanos, st.Writes, st.WriteSamples) +
-		scale(st.ReadHoldNanos, st.Lookups, st.ReadSamples)
+	st.LockHoldNanos = scale(st.WriteHoldNanos, st.Writes, st.WriteSamples) + st.ReadHoldNanos
 }
 
 // scale returns sum, taken over samples of n events, scaled up to all n.

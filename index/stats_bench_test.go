@@ -1,25 +1,24 @@
 package index
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 )
 
-// samplings are the read-sampling settings the instrumentation benchmarks
-// compare: off (Lookup touches no counter), the default, and every read.
-var samplings = []struct {
-	name  string
-	every int
-}{{"off", -1}, {"64", 64}, {"1", 1}}
+// countings are the settings the instrumentation benchmarks compare.
+var countings = []struct {
+	name string
+	on   bool
+}{{"off", false}, {"on", true}}
 
-// BenchmarkLookupSampling is BenchmarkLookup/subs=100 with read sampling
-// off, at the default rate, and on every read: the instrumentation's cost
-// on one core.
-func BenchmarkLookupSampling(b *testing.B) {
+// BenchmarkLookupCounting is BenchmarkLookup/subs=100 with and without
+// Config.CountLookups: the instrumentation's cost on one core.
+func BenchmarkLookupCounting(b *testing.B) {
 	names := benchNames(10000)
-	for _, sm := range samplings {
-		b.Run("sample="+sm.name, func(b *testing.B) {
-			ix := NewWith[*int](Config{ReadSampleEvery: sm.every})
+	for _, c := range countings {
+		b.Run("count="+c.name, func(b *testing.B) {
+			ix := NewWith[*int](Config{CountLookups: c.on})
 			load(ix, names, newSubs(100))
 			b.ReportAllocs()
 			n, i := 0, 0
@@ -34,14 +33,14 @@ func BenchmarkLookupSampling(b *testing.B) {
 	}
 }
 
-// BenchmarkLookupSamplingParallel is BenchmarkLookupParallel with the same
-// sampling settings: the counter shares the shard lock's cache line, which
-// readers on other cores also write.
-func BenchmarkLookupSamplingParallel(b *testing.B) {
+// BenchmarkLookupCountingParallel is BenchmarkLookupParallel with and without
+// Config.CountLookups: the counter is the one line lookups on different
+// cores would write.
+func BenchmarkLookupCountingParallel(b *testing.B) {
 	names := benchNames(10000)
-	for _, sm := range samplings {
-		b.Run("sample="+sm.name, func(b *testing.B) {
-			ix := NewWith[*int](Config{ReadSampleEvery: sm.every})
+	for _, c := range countings {
+		b.Run("count="+c.name, func(b *testing.B) {
+			ix := NewWith[*int](Config{CountLookups: c.on})
 			load(ix, names, newSubs(100))
 			var start, total atomic.Int64
 			b.ReportAllocs()
@@ -58,6 +57,27 @@ func BenchmarkLookupSamplingParallel(b *testing.B) {
 				total.Add(int64(n))
 			})
 			sinkInt = int(total.Load())
+		})
+	}
+}
+
+// BenchmarkWriteSampling subscribes and unsubscribes one client on a channel
+// of 10 subscribers with write hold timing off, at the default rate, and on
+// every write.
+func BenchmarkWriteSampling(b *testing.B) {
+	for _, every := range []int{-1, DefaultWriteSampleEvery, 1} {
+		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) {
+			ix := NewWith[*int](Config{WriteSampleEvery: every})
+			const ch = "token.BTC.trade"
+			for _, s := range newSubs(9) {
+				ix.Subscribe(ch, s)
+			}
+			me := new(int)
+			b.ReportAllocs()
+			for b.Loop() {
+				ix.Subscribe(ch, me)
+				ix.Unsubscribe(ch, me)
+			}
 		})
 	}
 }

@@ -68,7 +68,7 @@ func driveHotShard(ix *Index[*int], hot int) {
 // before it.
 func TestShardStatsShowHotShard(t *testing.T) {
 	const hot = 5
-	ix := New[*int](16)
+	ix := NewWith[*int](Config{Shards: 16, CountLookups: true})
 	ix.Subscribe("token.*.trade", new(int))
 	warmShards(ix)
 	before := make([]ShardStats, ix.Shards())
@@ -85,7 +85,6 @@ func TestShardStatsShowHotShard(t *testing.T) {
 			Writes:        b.Writes - a.Writes,
 			WriteSamples:  b.WriteSamples - a.WriteSamples,
 			Lookups:       b.Lookups - a.Lookups,
-			ReadSamples:   b.ReadSamples - a.ReadSamples,
 			LockWaitNanos: b.LockWaitNanos - a.LockWaitNanos,
 			LockHoldNanos: b.LockHoldNanos - a.LockHoldNanos,
 		}
@@ -93,8 +92,8 @@ func TestShardStatsShowHotShard(t *testing.T) {
 	h := delta(hot)
 	t.Logf("hot shard %d: %+v", hot, h)
 	near := func(samples, n, every uint64) bool { return samples*every <= n+every && n <= samples*every+every }
-	if h.Writes != 2*(2000+667) || h.Lookups != 40000 || !near(h.WriteSamples, h.Writes, 8) || !near(h.ReadSamples, h.Lookups, 64) || h.LockHoldNanos == 0 {
-		t.Fatalf("hot shard %d over the hot phase: %+v; want 5334 writes (1 in 8 timed), 40000 lookups (1 in 64 timed) and hold time", hot, h)
+	if h.Writes != 2*(2000+667) || h.Lookups != 40000 || !near(h.WriteSamples, h.Writes, 8) || h.LockHoldNanos == 0 {
+		t.Fatalf("hot shard %d over the hot phase: %+v; want 5334 writes (1 in 8 timed), 40000 lookups and hold time", hot, h)
 	}
 	for i := range ix.Shards() {
 		if i == hot {
@@ -147,7 +146,7 @@ func scrape(t *testing.T, set *metrics.Set) (map[string]map[string]float64, stri
 // gauges.
 func TestMetricsShowHotShard(t *testing.T) {
 	const hot = 11
-	ix := New[*int](16)
+	ix := NewWith[*int](Config{Shards: 16, CountLookups: true})
 	set := metrics.NewSet()
 	ix.RegisterMetrics(set)
 	ix.Subscribe("token.*.trade", new(int))
@@ -160,8 +159,8 @@ func TestMetricsShowHotShard(t *testing.T) {
 
 	hotLabel := strconv.Itoa(hot)
 	for _, family := range []string{
-		"wsfan_index_lock_hold_seconds_total",
-		"wsfan_index_lock_wait_seconds_total",
+		"wsfan_index_lock_hold_seconds",
+		"wsfan_index_lock_wait_seconds",
 		"wsfan_index_shard_lookups_total",
 		"wsfan_index_shard_writes_total",
 		"wsfan_index_shard_subscriptions",
@@ -185,7 +184,7 @@ func TestMetricsShowHotShard(t *testing.T) {
 				t.Fatalf("%s: cold shard %s has %g, the hot shard %d %g", family, shard, v, hot, value(hotLabel))
 			}
 		}
-		if family != "wsfan_index_lock_wait_seconds_total" && value(hotLabel) <= 0 {
+		if family != "wsfan_index_lock_wait_seconds" && value(hotLabel) <= 0 {
 			t.Fatalf("%s: the hot shard %d has %g", family, hot, value(hotLabel))
 		}
 	}
@@ -198,8 +197,8 @@ func TestMetricsShowHotShard(t *testing.T) {
 	f("wsfan_index_patterns", 2)
 	f("wsfan_index_pattern_subscriptions", 2)
 	for _, family := range []string{
-		"wsfan_index_patterns_lock_wait_seconds_total",
-		"wsfan_index_patterns_lock_hold_seconds_total",
+		"wsfan_index_patterns_lock_wait_seconds",
+		"wsfan_index_patterns_lock_hold_seconds",
 		"wsfan_index_match_cache_misses_total",
 	} {
 		if _, ok := after[family][""]; !ok {
@@ -208,22 +207,37 @@ func TestMetricsShowHotShard(t *testing.T) {
 	}
 }
 
-func TestReadSamplingOff(t *testing.T) {
-	ix := NewWith[int](Config{Shards: 1, ReadSampleEvery: -1})
-	ix.Subscribe("a", 1)
-	for range 1000 {
-		ix.Lookup("a")
+func TestCountLookups(t *testing.T) {
+	f := func(cfg Config, want uint64) {
+		t.Helper()
+		ix := NewWith[int](cfg)
+		ix.Subscribe("a", 1)
+		for range 1000 {
+			ix.Lookup("a")
+		}
+		if st := ix.ShardStats(ix.ShardOf("a")); st.Lookups != want || st.Writes != 1 {
+			t.Fatalf("%+v: ShardStats = %+v; want %d lookups, 1 write", cfg, st, want)
+		}
 	}
-	if st := ix.ShardStats(0); st.Lookups != 0 || st.ReadSamples != 0 || st.Writes != 1 {
-		t.Fatalf("with sampling off, ShardStats(0) = %+v; want no lookups or samples, 1 write", st)
+	f(Config{Shards: 4}, 0)
+	f(Config{Shards: 4, CountLookups: true}, 1000)
+}
+
+func TestWriteSampling(t *testing.T) {
+	f := func(every int, want uint64) {
+		t.Helper()
+		ix := NewWith[int](Config{Shards: 1, WriteSampleEvery: every})
+		for i := range 512 {
+			ix.Subscribe("a", i)
+		}
+		if st := ix.ShardStats(0); st.Writes != 512 || st.WriteSamples != want || (want > 0) != (st.WriteHoldNanos > 0) {
+			t.Fatalf("WriteSampleEvery %d: ShardStats = %+v; want 512 writes, %d timed", every, st, want)
+		}
 	}
-	ix = NewWith[int](Config{Shards: 1, ReadSampleEvery: 4})
-	for range 1000 {
-		ix.Lookup("a")
-	}
-	if st := ix.ShardStats(0); st.Lookups != 1000 || st.ReadSamples != 250 {
-		t.Fatalf("sampling 1 in 4: ShardStats(0) = %+v; want 1000 lookups, 250 samples", st)
-	}
+	f(0, 512/DefaultWriteSampleEvery)
+	f(1, 512)
+	f(64, 8)
+	f(-1, 0)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -234,13 +248,11 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	f(Config{}, true)
-	f(Config{Shards: 64, ReadSampleEvery: 1, MatchCacheSize: 1}, true)
-	f(Config{ReadSampleEvery: -1}, true)
+	f(Config{Shards: 64, WriteSampleEvery: 1, MatchCacheSize: 1, CountLookups: true}, true)
 	f(Config{Shards: 3}, false)
 	f(Config{Shards: 8192}, false)
-	f(Config{ReadSampleEvery: 100}, false)
 	f(Config{WriteSampleEvery: 3}, false)
-	f(Config{WriteSampleEvery: -1, ReadSampleEvery: -1}, true)
+	f(Config{WriteSampleEvery: -1}, true)
 	f(Config{MatchCacheSize: 1000}, false)
 	f(Config{MatchCacheSize: -4}, false)
 }

@@ -117,6 +117,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 	busCount(`wsfan_nats_dropped_total`, (*cluster.Bridge).Dropped)
 	busCount(`wsfan_nats_lost_total`, (*cluster.Bridge).Lost)
 	busCount(`wsfan_nats_gaps_total`, (*cluster.Bridge).Gaps)
+	s.idx.RegisterMetrics(set) // per-shard lock wait and hold, sizes, patterns
 	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(s.histBytes.Load()) })
 	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })
 	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(s.idx.Subscriptions()) })

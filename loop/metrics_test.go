@@ -51,7 +51,9 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	before := scrapeMetrics(t, s)
 	for _, name := range []string{"wsfan_connections", "wsfan_publications_total", "wsfan_deliveries_total",
 		"wsfan_slow_consumer_disconnects_total", "process_resident_memory_bytes", "go_goroutines",
-		`wsfan_connections_rejected_total{reason="max_connections"}`} {
+		`wsfan_connections_rejected_total{reason="max_connections"}`, `wsfan_index_lock_wait_seconds{shard="0"}`,
+		`wsfan_index_lock_hold_seconds{shard="15"}`, `wsfan_index_shard_subscriptions{shard="3"}`, "wsfan_index_patterns",
+		"process_open_fds"} {
 		if _, ok := before[name]; !ok {
 			t.Fatalf("/metrics lacks %s", name)
 		}
