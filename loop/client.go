@@ -59,6 +59,10 @@ type client struct {
 	// queues for this connection.
 	handed  atomic.Int64
 	written atomic.Int64
+	// inflight is the size of the Write in progress: the kernel may have
+	// taken those bytes (and the peer read them) before nbio credits them,
+	// so the backlog leaves them out until Write returns.
+	inflight atomic.Int64
 
 	mu sync.Mutex
 	// out holds frames not yet handed to conn; nil when there are none.
@@ -92,7 +96,7 @@ func (c *client) touch() {
 // backlogLocked returns the bytes queued for c and not yet taken by the
 // kernel. c.mu must be held.
 func (c *client) backlogLocked() int {
-	n := int(c.handed.Load() - c.written.Load())
+	n := int(c.handed.Load() - c.inflight.Load() - c.written.Load())
 	if n < 0 {
 		n = 0
 	}
@@ -212,8 +216,10 @@ func (c *client) flush() {
 // error means nbio closed the connection; OnClose cleans up.
 func (c *client) write(b []byte) {
 	c.srv.m.writes.Inc()
+	c.inflight.Store(int64(len(b))) // before handed: never count them twice
 	c.handed.Add(int64(len(b)))
 	_, _ = c.conn.Write(b)
+	c.inflight.Store(0)
 }
 
 // answerClose echoes the peer's close frame, unless the server already sent

@@ -262,6 +262,7 @@ func TestSlowConsumerIsClosedAndOthersGetEverything(t *testing.T) {
 		for {
 			f, err := fast.tryRead(30 * time.Second)
 			if err != nil {
+				t.Logf("fast reader stops after %d: %v", received.Load(), err)
 				return
 			}
 			if want := received.Load() + 1; f.Seq != want {
@@ -279,7 +280,7 @@ func TestSlowConsumerIsClosedAndOthersGetEverything(t *testing.T) {
 		}
 		mustPublish(t, s, body)
 		published += len(batch)
-		waitFor(t, "the fast client to catch up", func() bool { return received.Load() >= uint64(published) })
+		waitFor(t, fmt.Sprintf("the fast client to catch up (published %d)", published), func() bool { return received.Load() >= uint64(published) })
 	}
 	mustPublish(t, s, body) // more after the slow one is cut off
 	published += len(batch)
