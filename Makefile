@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 COUNT    ?= 1
 
-.PHONY: help run build test bench fuzz lint check clean install strategies
+.PHONY: help run build test bench bench-load fuzz lint check clean install strategies
 
 help:
 	@echo "make run      build and start the server on $(CONFIG)"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench    index, codec and fan-out benchmarks (COUNT=10 for benchstat)"
 	@echo "make fuzz     every fuzz target for FUZZTIME each (default 30s)"
 	@echo "make strategies  the index strategy matrix (about 5 minutes)"
+	@echo "make bench-load  the five load scenarios against a spawned server (docs/BENCHMARKS.md)"
 	@echo "make lint     gofmt, go vet, staticcheck when installed"
 	@echo "make check    lint + test"
 	@echo "make install  binary, systemd unit, sysusers, sysctl, /etc/wsfan/config.toml (PREFIX, DESTDIR)"
@@ -31,6 +32,15 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
+
+# The load scenarios of bench/ (seed, tokens, hot, churn, idle), each bounded
+# in time, server pinned to CPU 0 and load to CPU 1; charts in bench-report/.
+SCENARIOS ?= seed tokens hot churn idle
+bench-load: build
+	@for s in $(SCENARIOS); do \
+	  echo "== $$s"; \
+	  $(GO) run ./bench -scenario $$s -spawn -server-bin $(BIN) -server-cpus 0 -load-cpus 1 -report bench-report/$$s || exit 1; \
+	done
 
 # The seed's strategy matrix: five index designs, measured (docs/BENCHMARKS.md).
 STRAT_BENCHTIME ?= 200ms

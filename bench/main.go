@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/lesismal/nbio/logging"
+)
+
+// envPinned marks a process that already runs under -load-cpus' taskset.
+const envPinned = "WSFAN_BENCH_PINNED"
+
+func init() {
+	logging.SetLevel(logging.LevelError) // nbio's start and stop lines
+}
+
+func main() {
+	os.Exit(realMain())
+}
+
+func realMain() int {
+	if spec := os.Getenv(envWorker); spec != "" {
+		return runChild(spec)
+	}
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 2
+	}
+	if o.LoadCPUs != "" && os.Getenv(envPinned) != o.LoadCPUs {
+		return repin(o)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	res, err := run(ctx, o, os.Stderr)
+	if res != nil {
+		if o.JSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(res)
+		} else {
+			printTable(os.Stdout, res)
+		}
+		if o.Report != "" {
+			if rerr := writeReport(o.Report, res); rerr != nil {
+				fmt.Fprintf(os.Stderr, "bench: %v\n", rerr)
+				return 1
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// repin runs this program again under taskset -c o.LoadCPUs, so that the
+// coordinator, the publisher and every load process (children inherit the
+// affinity) stay on those CPUs; GOMAXPROCS follows the affinity. A server
+// to spawn is built first, unpinned.
+func repin(o *options) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	args := append([]string{"-c", o.LoadCPUs, exe}, os.Args[1:]...)
+	if o.Spawn && o.ServerBin == "" {
+		dir, err := os.MkdirTemp("", "wsfan-bench-build-")
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		bin, err := buildServer(o.ServerSrc, dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+			return 1
+		}
+		args = append(args, "-server-bin", bin)
+	}
+	cmd := exec.Command("taskset", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), envPinned+"="+o.LoadCPUs)
+	// Forward SIGINT and SIGTERM: the child stops the server it spawned.
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: cannot run under taskset: %v\n", err)
+		return 1
+	}
+	go func() {
+		for s := range sig {
+			_ = cmd.Process.Signal(s)
+		}
+	}()
+	if err := cmd.Wait(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		fmt.Fprintf(os.Stderr, "bench: cannot run under taskset: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+)
+
+// command is what the coordinator asks of a load process. Long operations
+// (grow, churn, close) answer with an event snapshot when done; snap and
+// finish answer at once.
+type command struct {
+	Op       string            `json:"op"`                 // snap, grow, churn, finish, close, exit
+	Target   int               `json:"target,omitempty"`   // grow: the global connection target
+	Count    int               `json:"count,omitempty"`    // churn: this process's reconnects
+	Rate     float64           `json:"rate,omitempty"`     // churn: this process's reconnects per second
+	Accepted map[string]uint64 `json:"accepted,omitempty"` // finish: publications accepted per channel
+}
+
+// Events of a snapshot.
+const (
+	evSnap    = "snap"
+	evGrown   = "grown"
+	evChurned = "churned"
+	evFinal   = "final"
+	evClosed  = "closed"
+	evError   = "error"
+)
+
+// snapshot is a load process's report. Counters are cumulative; Lat and
+// Conn are interval histograms (since the previous snapshot), encoded.
+type snapshot struct {
+	Worker int    `json:"worker"`
+	Event  string `json:"event"`
+	Err    string `json:"err,omitempty"`
+
+	Target      int64            `json:"target"`
+	Dialed      int64            `json:"dialed"`
+	Connected   int64            `json:"connected"`
+	Failed      int64            `json:"failed"`
+	Acked       int64            `json:"acked"`
+	Rejected    int64            `json:"rejected"`
+	Open        int64            `json:"open"`
+	FailReasons map[string]int64 `json:"fail_reasons,omitempty"`
+	FailLog     []string         `json:"fail_log,omitempty"`
+	Closes      map[string]int64 `json:"closes,omitempty"`
+	CloseLog    []string         `json:"close_log,omitempty"`
+
+	Received    int64 `json:"received"`
+	Gaps        int64 `json:"gaps"`
+	Dups        int64 `json:"dups"`
+	NoTS        int64 `json:"no_ts"`
+	UnknownChan int64 `json:"unknown_chan"`
+	Reads       int64 `json:"reads"`
+	BytesIn     int64 `json:"bytes_in"`
+	ErrorFrames int64 `json:"error_frames"`
+	OtherFrames int64 `json:"other_frames"`
+
+	Lat  []byte `json:"lat,omitempty"`
+	Conn []byte `json:"conn,omitempty"`
+
+	ChurnDone   int64 `json:"churn_done"`
+	ChurnFailed int64 `json:"churn_failed"`
+
+	Loss *lossTotals `json:"loss,omitempty"`
+}
+
+// emit sends a snapshot to out. Snapshots are taken and sent under one
+// lock, so out sees the cumulative counters in order.
+func (w *worker) emit(out chan<- snapshot, event string, accepted map[string]uint64) {
+	w.snapMu.Lock()
+	defer w.snapMu.Unlock()
+	s := w.snapshot(event)
+	if accepted != nil {
+		s.Loss = w.loss(accepted)
+	}
+	out <- s
+}
+
+// snapshot reads the counters and takes the interval histograms. snapMu
+// must be held.
+func (w *worker) snapshot(event string) snapshot {
+	s := snapshot{
+		Worker: w.id, Event: event,
+		Target: w.target.Load(), Dialed: w.dialed.Load(), Connected: w.connected.Load(),
+		Failed: w.failed.Load(), Acked: w.acked.Load(), Rejected: w.rejected.Load(), Open: w.open.Load(),
+		Reads: w.reads.Load(), BytesIn: w.bytesIn.Load(),
+		ErrorFrames: w.errorFrames.Load(), OtherFrames: w.otherFrames.Load(),
+		ChurnDone: w.churnDone.Load(), ChurnFailed: w.churnFailed.Load(),
+	}
+	for i := range w.shards {
+		sh := &w.shards[i]
+		sh.mu.Lock()
+		w.tmpHist.Merge(sh.hist)
+		sh.hist.Reset()
+		s.Received += sh.received
+		s.NoTS += sh.noTS
+		s.UnknownChan += sh.unknownChan
+		sh.mu.Unlock()
+	}
+	s.Lat = encodeHist(w.tmpHist)
+	w.tmpHist.Reset()
+	w.mu.Lock()
+	s.Conn = encodeHist(w.connHist)
+	w.connHist.Reset()
+	s.FailReasons = cloneCounts(w.failReasons)
+	s.FailLog = append([]string(nil), w.failLog...)
+	s.Closes = cloneCounts(w.closes)
+	s.CloseLog = append([]string(nil), w.closeLog...)
+	all := w.conns
+	w.mu.Unlock()
+	// Seq gaps live per connection; summing them here keeps the receive
+	// path free of shared counters.
+	for _, c := range all {
+		c.sh.mu.Lock()
+		for j := range c.chans {
+			s.Gaps += int64(c.chans[j].gaps)
+			s.Dups += int64(c.chans[j].dups)
+		}
+		c.sh.mu.Unlock()
+	}
+	return s
+}
+
+func cloneCounts(m map[string]int64) map[string]int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// serve runs commands until exit (or cmds closes), sending snapshots to
+// out. Long operations run in their own goroutine; one of each at a time
+// is the coordinator's job.
+func (w *worker) serve(cmds <-chan command, out chan<- snapshot) {
+	var bg sync.WaitGroup
+	for cmd := range cmds {
+		switch cmd.Op {
+		case "snap":
+			w.emit(out, evSnap, nil)
+		case "grow":
+			bg.Go(func() { w.grow(cmd.Target); w.emit(out, evGrown, nil) })
+		case "churn":
+			bg.Go(func() { w.churn(cmd.Count, cmd.Rate); w.emit(out, evChurned, nil) })
+		case "finish":
+			acc := cmd.Accepted
+			if acc == nil {
+				acc = map[string]uint64{}
+			}
+			w.emit(out, evFinal, acc)
+		case "close":
+			bg.Go(func() { w.closeAll(); w.emit(out, evClosed, nil) })
+		case "exit":
+			bg.Wait()
+			w.engine.Stop()
+			return
+		default:
+			out <- snapshot{Worker: w.id, Event: evError, Err: fmt.Sprintf("unknown command %q", cmd.Op)}
+		}
+	}
+	bg.Wait()
+	w.engine.Stop()
+}
+
+// workerHandle is the coordinator's end of a load process, in this process
+// or a child.
+type workerHandle struct {
+	id   int
+	pid  int // the child's pid; 0 for an in-process worker
+	cmds chan command
+	wait func() error
+}
+
+// Environment of a child load process.
+const (
+	envWorker  = "WSFAN_BENCH_WORKER"  // "id/procs"
+	envOptions = "WSFAN_BENCH_OPTIONS" // the options, JSON
+)
+
+// startWorkers starts o.Procs load processes: in this process when there
+// is one, else as children of this executable. Every snapshot goes to out.
+func startWorkers(o *options, out chan<- snapshot) ([]*workerHandle, error) {
+	if o.Procs == 1 {
+		w, err := newWorker(o, 0, 1)
+		if err != nil {
+			return nil, err
+		}
+		h := &workerHandle{id: 0, cmds: make(chan command, 16)}
+		done := make(chan struct{})
+		go func() { w.serve(h.cmds, out); close(done) }()
+		h.wait = func() error { <-done; return nil }
+		return []*workerHandle{h}, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find this executable for -procs: %w", err)
+	}
+	oj, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var hs []*workerHandle
+	for id := range o.Procs {
+		h, err := startChild(exe, oj, id, o.Procs, out)
+		if err != nil {
+			for _, h := range hs {
+				close(h.cmds)
+			}
+			return nil, err
+		}
+		hs = append(hs, h)
+	}
+	return hs, nil
+}
+
+func startChild(exe string, opts []byte, id, procs int, out chan<- snapshot) (*workerHandle, error) {
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), envWorker+"="+strconv.Itoa(id)+"/"+strconv.Itoa(procs), envOptions+"="+string(opts))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("cannot start load process %d: %w", id, err)
+	}
+	h := &workerHandle{id: id, pid: cmd.Process.Pid, cmds: make(chan command, 16)}
+	go func() {
+		enc := json.NewEncoder(stdin)
+		for c := range h.cmds {
+			if enc.Encode(c) != nil {
+				break
+			}
+		}
+		_ = stdin.Close()
+	}()
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		dec := json.NewDecoder(bufio.NewReaderSize(stdout, 1<<20))
+		for {
+			var s snapshot
+			if err := dec.Decode(&s); err != nil {
+				if err != io.EOF {
+					out <- snapshot{Worker: id, Event: evError, Err: fmt.Sprintf("load process %d: %v", id, err)}
+				}
+				return
+			}
+			out <- s
+		}
+	}()
+	h.wait = func() error { <-readDone; return cmd.Wait() }
+	return h, nil
+}
+
+// runChild is the main of a child load process: commands on stdin,
+// snapshots on stdout, one JSON value per line.
+func runChild(spec string) int {
+	var id, procs int
+	if _, err := fmt.Sscanf(spec, "%d/%d", &id, &procs); err != nil || procs < 1 || id < 0 || id >= procs {
+		fmt.Fprintf(os.Stderr, "bench: bad %s %q\n", envWorker, spec)
+		return 2
+	}
+	var o options
+	if err := json.Unmarshal([]byte(os.Getenv(envOptions)), &o); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: bad %s: %v\n", envOptions, err)
+		return 2
+	}
+	w, err := newWorker(&o, id, procs)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: load process %d: %v\n", id, err)
+		return 1
+	}
+	cmds := make(chan command, 16)
+	out := make(chan snapshot, 16)
+	go func() {
+		dec := json.NewDecoder(os.Stdin)
+		for {
+			var c command
+			if err := dec.Decode(&c); err != nil {
+				close(cmds) // the coordinator is gone: stop
+				return
+			}
+			cmds <- c
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		enc := json.NewEncoder(os.Stdout)
+		for s := range out {
+			_ = enc.Encode(s)
+		}
+		close(done)
+	}()
+	w.serve(cmds, out)
+	close(out)
+	<-done
+	return 0
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// target is the server under test: spawned by the run, or already running.
+type target struct {
+	url, admin string
+	pid        int // 0: unknown, no /proc stats
+	spawned    bool
+	cmd        *exec.Cmd
+	dir        string
+	exited     chan struct{}
+}
+
+// buildServer builds the server package src into dir and returns the binary.
+func buildServer(src, dir string) (string, error) {
+	bin := filepath.Join(dir, "wsfan")
+	cmd := exec.Command("go", "build", "-o", bin, src)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("cannot build the server (go build %s): %w", src, err)
+	}
+	return bin, nil
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// cpuCount counts the CPUs of a taskset list ("0", "0-1", "0,2-3"); 0 for "".
+func cpuCount(list string) (int, error) {
+	if list == "" {
+		return 0, nil
+	}
+	n := 0
+	for part := range strings.SplitSeq(list, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil || a < 0 {
+			return 0, fmt.Errorf("bad CPU list %q", list)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || b < a {
+				return 0, fmt.Errorf("bad CPU list %q", list)
+			}
+		}
+		n += b - a + 1
+	}
+	return n, nil
+}
+
+// serverConfig is the spawned server's TOML: loopback ports, the run's
+// key, cpu_limit from the pinning, a short drain; every other key keeps
+// its default (max_connections 100000, ping_interval 25s,
+// max_pending_bytes 1 MiB).
+func serverConfig(port, adminPort, cpus int, key string) string {
+	return fmt.Sprintf(`# written by go run ./bench -spawn
+listen = "127.0.0.1:%d"
+admin_listen = "127.0.0.1:%d"
+publish_keys = [%q]
+cpu_limit = %d
+drain_period = "1s"
+shutdown_timeout = "5s"
+`, port, adminPort, key, cpus)
+}
+
+// spawnServer starts o.ServerBin (pinned to o.ServerCPUs) on free
+// loopback ports and waits until it is healthy.
+func spawnServer(ctx context.Context, o *options) (*target, error) {
+	dir, err := os.MkdirTemp("", "wsfan-bench-")
+	if err != nil {
+		return nil, err
+	}
+	t := &target{spawned: true, dir: dir, exited: make(chan struct{})}
+	bin := o.ServerBin
+	if bin == "" {
+		if bin, err = buildServer(o.ServerSrc, dir); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	cpus, err := cpuCount(o.ServerCPUs)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("-server-cpus: %w", err)
+	}
+	var port, adminPort int
+	for port == adminPort {
+		if port, err = freePort(); err == nil {
+			adminPort, err = freePort()
+		}
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("cannot find a free port: %w", err)
+		}
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(serverConfig(port, adminPort, cpus, o.Key)), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer logf.Close()
+	args := []string{bin, "-config", cfg}
+	if o.ServerCPUs != "" {
+		args = append([]string{"taskset", "-c", o.ServerCPUs}, args...) // taskset execs: the pid is the server's
+	}
+	t.cmd = exec.Command(args[0], args[1:]...)
+	t.cmd.Stdout, t.cmd.Stderr = logf, logf
+	if err := t.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("cannot start the server: %w", err)
+	}
+	go func() { _ = t.cmd.Wait(); close(t.exited) }()
+	t.pid = t.cmd.Process.Pid
+	t.url = fmt.Sprintf("ws://127.0.0.1:%d/ws", port)
+	t.admin = fmt.Sprintf("http://127.0.0.1:%d", adminPort)
+	if err := t.waitHealthy(ctx, 15*time.Second); err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *target) waitHealthy(ctx context.Context, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		select {
+		case <-t.exited:
+			return fmt.Errorf("the server exited at start:\n%s", t.logTail())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		resp, err := http.Get(t.admin + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the server was not healthy within %v:\n%s", within, t.logTail())
+}
+
+// alive reports whether a spawned server still runs.
+func (t *target) alive() bool {
+	if !t.spawned {
+		return true
+	}
+	select {
+	case <-t.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (t *target) logTail() string {
+	if t.dir == "" {
+		return ""
+	}
+	b, _ := os.ReadFile(filepath.Join(t.dir, "server.log"))
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+// stop sends SIGTERM to a spawned server, kills it after 10 s, and removes
+// its directory. It does nothing to a server the run did not start.
+func (t *target) stop() error {
+	if !t.spawned || t.cmd == nil {
+		return nil
+	}
+	defer os.RemoveAll(t.dir)
+	_ = t.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-t.exited:
+	case <-time.After(10 * time.Second):
+		_ = t.cmd.Process.Kill()
+		<-t.exited
+		return errors.New("the server did not stop within 10 s of SIGTERM; killed")
+	}
+	return nil
+}

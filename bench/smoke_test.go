@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestSmoke builds the server, spawns it on free loopback ports and runs a
+// 200-connection, 2-second scenario end to end: every publication must
+// reach every subscriber, in order, and the server must be empty after.
+// Run it alone with: flock /tmp/wsfan-bench.lock go test ./bench -run TestSmoke
+// (WSFAN_BENCH_SERVER_BIN=path uses a prebuilt server instead).
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns the server and opens 200 connections")
+	}
+	bin := os.Getenv("WSFAN_BENCH_SERVER_BIN") // a prebuilt server, if given
+	if bin == "" {
+		var err error
+		if bin, err = buildServer("..", t.TempDir()); err != nil { // the module root: package main of wsfan
+			t.Fatal(err)
+		}
+	}
+	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := run(ctx, o, io.Discard)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	t.Logf("run took %v", time.Since(start))
+
+	if len(res.Stages) != 1 || res.Stages[0].Connected != 200 || res.Stages[0].Failed != 0 {
+		t.Fatalf("connections: %+v; connect failures %v", res.Stages, res.FailLog)
+	}
+	if res.Publish == nil || res.Publish.PubFailed != 0 || res.Publish.PubsPerSec == 0 {
+		t.Fatalf("publishing: %+v, errors %v", res.Publish, res.PubErrors)
+	}
+	l := res.Loss
+	if l == nil || l.Expected == 0 {
+		t.Fatalf("nothing was expected: %+v", l)
+	}
+	if l.Missing != 0 || l.Gaps != 0 || l.Dups != 0 || l.Extra != 0 || l.Received != l.Expected {
+		t.Fatalf("loss: %+v", *l)
+	}
+	if len(res.Closes) != 0 {
+		t.Fatalf("the server closed connections: %v %v", res.Closes, res.CloseLog)
+	}
+	if lat := res.Publish.Latency; lat.Count != int64(l.Received) || lat.P50 <= 0 || lat.Max < lat.P99 {
+		t.Fatalf("latency %+v for %d deliveries", lat, l.Received)
+	}
+	if res.End == nil || !res.End.Zero {
+		t.Fatalf("after every client left: %+v", res.End)
+	}
+	if res.Server.PID == 0 || res.Stages[0].ServerRSSKB <= 0 || res.Publish.ServerWritesPerSec <= 0 {
+		t.Fatalf("no server stats: pid %d, stage %+v, publish %+v", res.Server.PID, res.Stages[0], res.Publish)
+	}
+	if len(res.Series) < 2 {
+		t.Fatalf("time series has %d points", len(res.Series))
+	}
+	// The charts render from the series.
+	if err := writeReport(t.TempDir(), res); err != nil {
+		t.Fatal(err)
+	}
+}
