@@ -34,12 +34,16 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
 
 # The load scenarios of bench/ (seed, tokens, hot, churn, idle), each bounded
-# in time, server pinned to CPU 0 and load to CPU 1; charts in bench-report/.
-SCENARIOS ?= seed tokens hot churn idle
+# in time: server pinned to CPU 0 and load to CPU 1, charts in bench-report/.
+# flock keeps two benchmarks from sharing the cores.
+BENCH_LOAD_SCENARIOS ?= seed tokens hot churn idle
+BENCH_LOAD_FLAGS     ?= -server-cpus 0 -load-cpus 1
+BENCH_LOAD_REPORT    ?= bench-report
 bench-load: build
-	@for s in $(SCENARIOS); do \
-	  echo "== $$s"; \
-	  $(GO) run ./bench -scenario $$s -spawn -server-bin $(BIN) -server-cpus 0 -load-cpus 1 -report bench-report/$$s || exit 1; \
+	$(GO) build -o bin/wsfan-bench ./bench
+	@set -e; for s in $(BENCH_LOAD_SCENARIOS); do \
+	  flock /tmp/wsfan-bench.lock ./bin/wsfan-bench -scenario $$s -spawn -server-bin $(BIN) \
+	    $(BENCH_LOAD_FLAGS) -report $(BENCH_LOAD_REPORT); \
 	done
 
 # The seed's strategy matrix: five index designs, measured (docs/BENCHMARKS.md).

@@ -2,7 +2,11 @@ package main
 
 import (
 	"fmt"
+	"image"
 	"image/color"
+	"image/color/palette"
+	xdraw "image/draw"
+	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -149,7 +153,11 @@ func savePNG(path string, height vg.Length, plots ...*plot.Plot) error {
 	if err != nil {
 		return fmt.Errorf("cannot write chart: %w", err)
 	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
+	// A 256-colour image is a third of the RGBA one, for docs/img.
+	src := img.Image()
+	pal := image.NewPaletted(src.Bounds(), palette.Plan9)
+	xdraw.Draw(pal, src.Bounds(), src, src.Bounds().Min, xdraw.Src)
+	if err := png.Encode(f, pal); err != nil {
 		f.Close()
 		return fmt.Errorf("cannot write chart %s: %w", path, err)
 	}

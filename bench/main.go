@@ -38,6 +38,9 @@ func realMain() int {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 2
 	}
+	if o.ChartsFrom != "" {
+		return renderCharts(o.ChartsFrom, o.Report)
+	}
 	if o.LoadCPUs != "" && os.Getenv(envPinned) != o.LoadCPUs {
 		return repin(o)
 	}
@@ -125,6 +128,29 @@ func repin(o *options) int {
 			return ee.ExitCode()
 		}
 		fmt.Fprintf(os.Stderr, "bench: cannot run under taskset: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// renderCharts writes the charts of the result saved in path into dir.
+func renderCharts(path, dir string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	var r result
+	if err := json.Unmarshal(b, &r); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: cannot parse %s: %v\n", path, err)
+		return 1
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		return 1
+	}
+	if err := writeCharts(dir, &r); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		return 1
 	}
 	return 0

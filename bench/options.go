@@ -87,6 +87,9 @@ type options struct {
 	// CPUProfile writes this process's CPU profile (coordinator, publisher
 	// and, with -procs 1, the load) for the whole run.
 	CPUProfile string `json:"-"`
+	// ChartsFrom re-renders the charts of a saved result (-json output or
+	// -report's <label>.json) into -report, and runs nothing.
+	ChartsFrom string `json:"-"`
 }
 
 // scenarios are the presets of -scenario. A preset sets defaults; flags
@@ -217,6 +220,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.BoolVar(&o.JSON, "json", false, "print the result as JSON instead of a table")
 	fs.StringVar(&o.Report, "report", "", "directory for PNG charts and results.json")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&o.ChartsFrom, "charts-from", "", "render the charts of a saved JSON result into -report and exit (runs nothing)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write the load process's CPU profile (with -procs 1) to this file")
 
 	// The preset must be applied before the explicit flags, so find it
@@ -342,6 +346,9 @@ func (o *options) validate() error {
 	}
 	if o.Interval < 100*time.Millisecond {
 		bad("-interval must be at least 100ms")
+	}
+	if o.ChartsFrom != "" && o.Report == "" {
+		bad("-charts-from needs -report")
 	}
 	if !o.Spawn {
 		if err := checkLoopbackURL(o.URL, "ws"); err != nil {
