@@ -335,6 +335,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetSession(c)
 	s.reg.add(c)
 	s.m.accepted.Inc()
+	if s.draining.Load() {
+		// Upgraded while Shutdown began: its registry snapshot may have
+		// missed this client (draining is set before the snapshot, so one
+		// of the two sees the other).
+		c.requestClose(closeGoingAway, reasonShutdown, true)
+	}
 }
 
 // reject answers an upgrade request with status and a short text, and
