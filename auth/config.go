@@ -49,7 +49,7 @@ type Config struct {
 	Issuer string `toml:"issuer"`
 	// Leeway is the clock skew allowed when checking exp, nbf and iat, at
 	// most 5m. Default 5s.
-	Leeway Duration `toml:"leeway"`
+	Leeway time.Duration `toml:"leeway"`
 	// Rules decide who may subscribe to what; first match wins, a channel
 	// no rule matches is denied. Written as [[auth.rules]] tables. Default
 	// when none is given: DefaultRules if auth is enabled; with auth off and
@@ -61,7 +61,7 @@ type Config struct {
 // ApplyDefaults fills the zero fields with their defaults.
 func (c *Config) ApplyDefaults() {
 	if c.Leeway == 0 {
-		c.Leeway = Duration(DefaultLeeway)
+		c.Leeway = DefaultLeeway
 	}
 	if len(c.Rules) == 0 && c.Enabled() {
 		c.Rules = DefaultRules()
@@ -91,8 +91,8 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("public_key_files[%d]", i), "empty path")
 		}
 	}
-	if c.Leeway < 0 || c.Leeway.D() > MaxLeeway {
-		bad("leeway", "%v is outside [0, %v]", c.Leeway.D(), MaxLeeway)
+	if c.Leeway < 0 || c.Leeway > MaxLeeway {
+		bad("leeway", "%v is outside [0, %v]", c.Leeway, MaxLeeway)
 	}
 	if len(c.Rules) > 0 {
 		if _, err := CompileRules(c.Rules); err != nil {

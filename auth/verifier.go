@@ -80,7 +80,7 @@ func newVerifier(c Config, now func() time.Time) (*Verifier, error) {
 	for alg := range v.keys {
 		methods = append(methods, alg)
 	}
-	leeway := c.Leeway.D()
+	leeway := c.Leeway
 	if leeway == 0 {
 		leeway = DefaultLeeway
 	}

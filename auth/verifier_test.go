@@ -237,14 +237,14 @@ func TestVerifyAudienceIssuer(t *testing.T) {
 }
 
 func TestVerifyLeeway(t *testing.T) {
-	f := func(leeway Duration, exp, nbf time.Duration, want error) {
+	f := func(leeway time.Duration, exp, nbf time.Duration, want error) {
 		t.Helper()
 		v := verifier(t, Config{HS256Secret: testSecret, Leeway: leeway})
 		c := claimsAt("42", exp)
 		c.NotBefore = jwt.NewNumericDate(testNow.Add(nbf))
 		_, err := v.Verify(sign(t, jwt.SigningMethodHS256, c, []byte(testSecret)))
 		if !errors.Is(err, want) || (want == nil && err != nil) {
-			t.Fatalf("leeway %v exp %v nbf %v: err %v; want %v", leeway.D(), exp, nbf, err, want)
+			t.Fatalf("leeway %v exp %v nbf %v: err %v; want %v", leeway, exp, nbf, err, want)
 		}
 	}
 	// Default leeway 5s.
@@ -252,9 +252,9 @@ func TestVerifyLeeway(t *testing.T) {
 	f(0, -6*time.Second, 0, ErrExpired)
 	f(0, time.Hour, 3*time.Second, nil)
 	f(0, time.Hour, 6*time.Second, ErrInvalidToken)
-	f(Duration(time.Minute), -50*time.Second, 50*time.Second, nil)
-	f(Duration(time.Minute), -61*time.Second, 0, ErrExpired)
-	f(Duration(time.Second), -3*time.Second, 0, ErrExpired)
+	f(time.Minute, -50*time.Second, 50*time.Second, nil)
+	f(time.Minute, -61*time.Second, 0, ErrExpired)
+	f(time.Second, -3*time.Second, 0, ErrExpired)
 }
 
 func TestVerifyKeyRotation(t *testing.T) {

@@ -50,7 +50,7 @@ func NewCommandLimiter(c Config) *CommandLimiter {
 		return &CommandLimiter{off: true}
 	}
 	iv := intervalOf(c.CommandsPerSecond)
-	grace := c.CommandGrace.D()
+	grace := c.CommandGrace
 	strikes := math.Ceil(c.CommandsPerSecond * grace.Seconds())
 	return &CommandLimiter{
 		interval: iv,

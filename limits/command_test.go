@@ -119,7 +119,7 @@ func TestCommandBucketSlightlyOver(t *testing.T) {
 // half full starts afresh.
 func TestCommandBucketEpisodeEnds(t *testing.T) {
 	var b CommandBucket
-	b.Init(commandLimiter(t, func(c *Config) { c.CommandGrace = Duration(time.Second) }))
+	b.Init(commandLimiter(t, func(c *Config) { c.CommandGrace = time.Second }))
 	base := time.Now()
 	at := func(d time.Duration) time.Time { return base.Add(d) }
 	for range 40 {

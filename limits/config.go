@@ -69,7 +69,7 @@ type Config struct {
 	// limited before it is closed with 1008 "rate limited"; it may also send
 	// at most commands_per_second × command_grace limited commands in that
 	// time (see CommandBucket). Default 5s.
-	CommandGrace Duration `toml:"command_grace"`
+	CommandGrace time.Duration `toml:"command_grace"`
 	// AllowedOrigins are the Origin values a browser may open a WebSocket
 	// from: exact ("https://app.example.com"), any subdomain
 	// ("https://*.example.com", which does not match example.com itself),
@@ -99,7 +99,7 @@ func (c *Config) ApplyDefaults() {
 	setRate(&c.CommandsPerSecond, DefaultCommandsPerSecond)
 	setInt(&c.CommandBurst, DefaultCommandBurst)
 	if c.CommandGrace == 0 {
-		c.CommandGrace = Duration(DefaultCommandGrace)
+		c.CommandGrace = DefaultCommandGrace
 	}
 }
 
@@ -139,7 +139,7 @@ func (c *Config) Validate() error {
 	}
 	checkRate("commands_per_second", c.CommandsPerSecond)
 	checkBurst("command_burst", c.CommandBurst)
-	if g := c.CommandGrace.D(); g < 100*time.Millisecond || g > time.Hour {
+	if g := c.CommandGrace; g < 100*time.Millisecond || g > time.Hour {
 		bad("command_grace", "%v is outside [100ms, 1h]", g)
 	}
 	for i, o := range c.AllowedOrigins {

@@ -41,7 +41,7 @@ allowed_origins = ["https://app.example.com", "https://*.example.com"]
 	want := Config{
 		MaxConnectionsPerIP: Off, NewConnectionsPerSecond: 500, NewConnectionsBurst: 200,
 		NewConnectionsPerIPPerSecond: 2.5, NewConnectionsPerIPBurst: 5, MaxTrackedIPs: 1024,
-		CommandsPerSecond: 10, CommandBurst: 20, CommandGrace: Duration(2 * time.Second),
+		CommandsPerSecond: 10, CommandBurst: 20, CommandGrace: 2 * time.Second,
 	}
 	if len(c.AllowedOrigins) != 2 || c.AllowedOrigins[1] != "https://*.example.com" {
 		t.Fatalf("allowed_origins = %q", c.AllowedOrigins)
@@ -55,7 +55,7 @@ allowed_origins = ["https://app.example.com", "https://*.example.com"]
 func TestConfigDefaults(t *testing.T) {
 	c := Default()
 	if c.MaxConnectionsPerIP != Off || c.NewConnectionsPerSecond != 5000 || c.NewConnectionsPerIPPerSecond != Off ||
-		c.CommandsPerSecond != 100 || c.CommandBurst != 200 || c.CommandGrace.D() != 5*time.Second || c.AllowedOrigins != nil {
+		c.CommandsPerSecond != 100 || c.CommandBurst != 200 || c.CommandGrace != 5*time.Second || c.AllowedOrigins != nil {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -88,6 +88,6 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.MaxTrackedIPs = 3 }, "limits.max_tracked_ips")
 	f(func(c *Config) { c.CommandsPerSecond = 0.0001 }, "limits.commands_per_second")
 	f(func(c *Config) { c.CommandBurst = -3 }, "limits.command_burst")
-	f(func(c *Config) { c.CommandGrace = Duration(time.Millisecond) }, "limits.command_grace")
+	f(func(c *Config) { c.CommandGrace = time.Millisecond }, "limits.command_grace")
 	f(func(c *Config) { c.AllowedOrigins = []string{"*", "nope"} }, "limits.allowed_origins[1]")
 }
