@@ -82,24 +82,9 @@ func decode(b []byte, cmd *Command) *Error {
 	if b[i] != '{' { // Valid guarantees a value at i
 		return badRequest("not a JSON object")
 	}
-	var typ, id, data []byte // raw values; nil when absent or null
-	for m := newMembers(b[i:]); ; {
-		key, val, ok := m.next()
-		if !ok {
-			break
-		}
-		if isNull(val) {
-			val = nil
-		}
-		switch {
-		case stringIs(key, "type"):
-			typ = val
-		case stringIs(key, "id"):
-			id = val
-		case stringIs(key, "data"):
-			data = val
-		}
-	}
+	var v [3][]byte // raw values; nil when absent or null
+	fields(b[i:], []string{"type", "id", "data"}, v[:])
+	typ, id, data := v[0], v[1], v[2]
 
 	if id != nil {
 		if !isString(id) {
@@ -138,22 +123,9 @@ func decodeData(data []byte, cmd *Command) *Error {
 	if data[0] != '{' {
 		return badRequest("field data must be an object")
 	}
-	var channels, since []byte
-	for m := newMembers(data); ; {
-		key, val, ok := m.next()
-		if !ok {
-			break
-		}
-		if isNull(val) {
-			val = nil
-		}
-		switch {
-		case stringIs(key, "channels"):
-			channels = val
-		case stringIs(key, "since"):
-			since = val
-		}
-	}
+	var v [2][]byte
+	fields(data, []string{"channels", "since"}, v[:])
+	channels, since := v[0], v[1]
 
 	if channels == nil {
 		return badRequest("missing field data.channels")
@@ -212,22 +184,9 @@ func decodeSince(since []byte, cmd *Command) *Error {
 		if val[0] != '{' {
 			return badRequest(fmt.Sprintf("field data.since[%q] must be an object", clip(ch)))
 		}
-		var epoch, seq []byte
-		for pm := newMembers(val); ; {
-			k, v, ok := pm.next()
-			if !ok {
-				break
-			}
-			if isNull(v) {
-				v = nil
-			}
-			switch {
-			case stringIs(k, "epoch"):
-				epoch = v
-			case stringIs(k, "seq"):
-				seq = v
-			}
-		}
+		var pos [2][]byte
+		fields(val, []string{"epoch", "seq"}, pos[:])
+		epoch, seq := pos[0], pos[1]
 		if !isString(epoch) {
 			return badRequest(fmt.Sprintf("field data.since[%q].epoch must be a string", clip(ch)))
 		}

@@ -199,3 +199,24 @@ func parseUint(v []byte) (uint64, bool) {
 	}
 	return n, true
 }
+
+// fields sets vals[i] to the raw value of obj's member names[i], the last
+// one when a key repeats, and nil when it is absent or null (a null field
+// counts as absent in commands). obj must be a valid JSON object.
+func fields(obj []byte, names []string, vals [][]byte) {
+	for m := newMembers(obj); ; {
+		key, val, ok := m.next()
+		if !ok {
+			return
+		}
+		if isNull(val) {
+			val = nil
+		}
+		for i, n := range names {
+			if stringIs(key, n) {
+				vals[i] = val
+				break
+			}
+		}
+	}
+}
