@@ -131,7 +131,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 	notBefore := time.Now().Add(-s.cfg.History.TTL.D()).UnixNano()
 	for i := range replays {
 		r := &replays[i]
-		r.ok = r.st.hist.since(r.after, r.st.seq, notBefore, func([]byte) {})
+		r.ok = r.st.hist.holds(r.after, r.st.seq, notBefore)
 		recovered = recovered && r.ok
 	}
 	var rec *bool
@@ -151,7 +151,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 	})
 	for _, r := range replays {
 		if r.ok {
-			r.st.hist.since(r.after, r.st.seq, notBefore, func(frame []byte) { c.enqueueLocked(frame) })
+			r.st.hist.each(r.after, r.st.seq, func(frame []byte) { c.enqueueLocked(frame) })
 		}
 	}
 }

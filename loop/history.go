@@ -44,11 +44,9 @@ func (h *history) add(seq uint64, nanos int64, frame []byte) {
 	}
 }
 
-// since calls fn, oldest first, for every publication after seq, and
-// reports whether all of them are still held (none evicted, none older
-// than notBefore). latest is the channel's last seq. It calls fn only
-// when it can return true.
-func (h *history) since(seq, latest uint64, notBefore int64, fn func(frame []byte)) bool {
+// holds reports whether every publication after seq is still held: none
+// evicted, none older than notBefore. latest is the channel's last seq.
+func (h *history) holds(seq, latest uint64, notBefore int64) bool {
 	if seq > latest {
 		return false
 	}
@@ -59,14 +57,23 @@ func (h *history) since(seq, latest uint64, notBefore int64, fn func(frame []byt
 	if missed > uint64(h.count) {
 		return false
 	}
-	first := (h.next - int(missed) + len(h.ring)) % len(h.ring)
-	if e := &h.ring[first]; e.seq != seq+1 || e.nanos < notBefore {
-		return false
-	}
+	e := &h.ring[h.first(missed)]
+	return e.seq == seq+1 && e.nanos >= notBefore
+}
+
+// each calls fn, oldest first, with the frame of every publication after
+// seq; holds must have reported them all held.
+func (h *history) each(seq, latest uint64, fn func(frame []byte)) {
+	missed := latest - seq
+	first := h.first(missed)
 	for i := 0; i < int(missed); i++ {
 		fn(h.ring[(first+i)%len(h.ring)].frame)
 	}
-	return true
+}
+
+// first is the slot of the oldest of the last n entries.
+func (h *history) first(n uint64) int {
+	return (h.next - int(n) + len(h.ring)) % len(h.ring)
 }
 
 // release returns the ring's memory to the accounting when the channel's
