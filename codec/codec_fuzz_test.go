@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"wsfan/ws/wstest"
 )
 
 // refDecode is a reference model of Decode built on encoding/json's generic
@@ -258,8 +259,8 @@ func FuzzAppendJSONString(f *testing.F) {
 			}
 		}
 		frame := AppendMessageFrame(nil, s, 1, 2, []byte(`{}`))
-		fr, rest := readFrame(t, frame)
-		if len(rest) != 0 || !json.Valid(fr.payload) {
+		fr, rest := wstest.MustSplit(t, frame)
+		if len(rest) != 0 || !json.Valid(fr.Payload) {
 			t.Fatalf("AppendMessageFrame(%q): bad frame % x", s, frame)
 		}
 	})

@@ -3,6 +3,8 @@ package codec
 import (
 	"slices"
 	"strconv"
+
+	"wsfan/ws"
 )
 
 // Rejection is one channel refused in a subscription_ack.
@@ -92,20 +94,20 @@ func messageLenBounds(channel string, data []byte) (lo, hi int) {
 // payload is then encoded in place after the header and never moved.
 func AppendMessageFrame(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
 	lo, hi := messageLenBounds(channel, data)
-	hl := frameHeaderLen(lo)
-	if hl != frameHeaderLen(hi) {
-		hl = frameHeaderLen(messageLen(channel, seq, ts, data))
+	hl := ws.HeaderLen(lo)
+	if hl != ws.HeaderLen(hi) {
+		hl = ws.HeaderLen(messageLen(channel, seq, ts, data))
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, hl+hi)[:start+hl]
 	dst = appendMessage(dst, channel, seq, ts, data)
 	n := len(dst) - start - hl
-	if frameHeaderLen(n) != hl {
+	if ws.HeaderLen(n) != hl {
 		// A header that disagrees with its payload would desynchronise every
 		// subscriber's stream; tests and fuzzing hold the bounds to this.
 		panic("codec: message frame header size mismatch")
 	}
-	AppendFrameHeader(dst[start:start], OpText, n) // writes into the hl bytes reserved
+	ws.AppendFrameHeader(dst[start:start], ws.OpText, n) // writes into the hl bytes reserved
 	return dst
 }
 
@@ -175,10 +177,13 @@ func AppendUnsubscriptionAck(dst []byte, id string, unsubscribed []string, count
 	return append(dst, '}')
 }
 
-// AppendPong appends {"type":"pong","ts":N} (ts in Unix milliseconds) and
-// returns the extended slice.
-func AppendPong(dst []byte, ts int64) []byte {
-	dst = append(dst, `{"type":"pong","ts":`...)
+// AppendPong appends {"type":"pong","id":...,"ts":N} (ts in Unix
+// milliseconds) and returns the extended slice; id, the heartbeat's, is
+// omitted when empty.
+func AppendPong(dst []byte, id string, ts int64) []byte {
+	dst = append(dst, `{"type":"pong"`...)
+	dst = appendID(dst, id)
+	dst = append(dst, `,"ts":`...)
 	dst = strconv.AppendInt(dst, ts, 10)
 	return append(dst, '}')
 }

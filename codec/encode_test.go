@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
+	"wsfan/ws"
+	"wsfan/ws/wstest"
 )
 
 // unmarshal decodes b, which must be one valid JSON object.
@@ -118,16 +121,16 @@ func TestAppendUnsubscriptionAck(t *testing.T) {
 }
 
 func TestAppendPong(t *testing.T) {
-	f := func(ts int64, want string) {
+	f := func(id string, ts int64, want string) {
 		t.Helper()
-		if got := string(AppendPong(nil, ts)); got != want {
-			t.Fatalf("AppendPong(%d) = %s; want %s", ts, got, want)
+		if got := string(AppendPong(nil, id, ts)); got != want {
+			t.Fatalf("AppendPong(%q, %d) = %s; want %s", id, ts, got, want)
 		}
 		checkJSON(t, []byte(want), want)
 	}
-	f(1764236400000, `{"type":"pong","ts":1764236400000}`)
-	f(0, `{"type":"pong","ts":0}`)
-	f(-5, `{"type":"pong","ts":-5}`)
+	f("", 1764236400000, `{"type":"pong","ts":1764236400000}`)
+	f("hb-7", 0, `{"type":"pong","id":"hb-7","ts":0}`)
+	f("", -5, `{"type":"pong","ts":-5}`)
 }
 
 func TestAppendError(t *testing.T) {
@@ -199,11 +202,49 @@ func TestEncodersAllocs(t *testing.T) {
 	f("AppendMessage", func(dst []byte) []byte {
 		return AppendMessage(dst, "token.BTC.trade", 1043, 1764236400123, data)
 	})
-	f("AppendPong", func(dst []byte) []byte { return AppendPong(dst, 1764236400000) })
+	f("AppendPong", func(dst []byte) []byte { return AppendPong(dst, "hb-7", 1764236400000) })
 	f("AppendError", func(dst []byte) []byte { return AppendError(dst, "17", CodeBadRequest, "missing field type") })
-	f("AppendTextFrame", func(dst []byte) []byte { return AppendTextFrame(dst, data) })
-	f("AppendCloseFrame", func(dst []byte) []byte { return AppendCloseFrame(dst, CloseGoingAway, CloseReasonShutdown) })
+	f("AppendTextFrame", func(dst []byte) []byte { return ws.AppendTextFrame(dst, data) })
+	f("AppendCloseFrame", func(dst []byte) []byte { return ws.AppendCloseFrame(dst, CloseGoingAway, CloseReasonShutdown) })
 	f("AppendSubscriptionAck", func(dst []byte) []byte {
 		return AppendSubscriptionAck(dst, "1", []string{"a", "b"}, []Rejection{{"c", CodeForbidden, "no"}}, 2, nil, nil)
 	})
+}
+
+// TestAppendMessageFrame checks the frame around the envelope on both sides
+// of each header-size boundary, for channels, seqs and timestamps of every
+// encoded length class.
+func TestAppendMessageFrame(t *testing.T) {
+	f := func(channel string, seq uint64, ts int64, data []byte) {
+		t.Helper()
+		want := AppendMessage(nil, channel, seq, ts, data)
+		b := AppendMessageFrame([]byte("keep"), channel, seq, ts, data)
+		fr, rest := wstest.MustSplit(t, b[4:])
+		if string(b[:4]) != "keep" || !fr.Fin || fr.Op != ws.OpText || len(rest) != 0 || !bytes.Equal(fr.Payload, want) {
+			t.Fatalf("AppendMessageFrame(%q, %d, %d, %d data bytes): frame does not hold AppendMessage's envelope", channel, seq, ts, len(data))
+		}
+		if !json.Valid(fr.Payload) {
+			t.Fatalf("AppendMessageFrame payload is not JSON")
+		}
+	}
+	channels := []string{"", "c", "token.BTC.trade", "c\"\n\x01\xff\u2028é", strings.Repeat("\x01", 128)}
+	nums := []struct {
+		seq uint64
+		ts  int64
+	}{{0, 0}, {1043, 1764236400123}, {math.MaxUint64, math.MinInt64}}
+	for _, ch := range channels {
+		for _, num := range nums {
+			for _, total := range []int{125, 126, 65535, 65536} {
+				for d := -8; d <= 8; d++ {
+					dataLen := total + d - messageLen(ch, num.seq, num.ts, []byte("00"))
+					if dataLen < 2 {
+						continue
+					}
+					f(ch, num.seq, num.ts, []byte(`"`+strings.Repeat("x", dataLen-2)+`"`))
+				}
+			}
+		}
+	}
+	f("c", 1, 2, nil)
+	f("c", 1, 2, []byte("1"))
 }

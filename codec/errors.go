@@ -1,6 +1,6 @@
 package codec
 
-import "unicode/utf8"
+import "wsfan/lib/textcut"
 
 // Error codes sent to clients in error frames and subscription_ack
 // rejections (PROTOCOL.md, "Frames, server to client").
@@ -44,20 +44,5 @@ const maxQuoted = 64
 
 // clip returns s cut to at most maxQuoted bytes on a rune boundary.
 func clip(s string) string {
-	if len(s) <= maxQuoted {
-		return s
-	}
-	return s[:runeStart(s, maxQuoted)] + "..."
-}
-
-// runeStart returns the index j <= i at which to cut s so that s[:j] does not
-// end in a rune cut in half: i itself when s[i] starts a rune, else the start
-// of the rune s[i] belongs to. On invalid UTF-8 it returns i. i must be < len(s).
-func runeStart(s string, i int) int {
-	for j := i; j >= 0 && j > i-utf8.UTFMax; j-- {
-		if utf8.RuneStart(s[j]) {
-			return j
-		}
-	}
-	return i
+	return textcut.Clip(s, maxQuoted)
 }

@@ -5,46 +5,61 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/lesismal/nbio/nbhttp/websocket"
+	"github.com/lesismal/nbio"
 
 	"wsfan/auth"
 	"wsfan/codec"
+	"wsfan/lib/bytespool"
 	"wsfan/limits"
-)
-
-// Close codes and reasons of PROTOCOL.md.
-const (
-	closeGoingAway      = 1001
-	closePolicyViolated = 1008
-
-	reasonShutdown     = "shutdown"
-	reasonSlowConsumer = "slow consumer"
-	reasonIdle         = "idle timeout"
-	reasonExpired      = "token expired"
-	reasonRateLimited  = "rate limited"
+	"wsfan/ws"
 )
 
 // closeGrace is how long a connection may take, after the server sent its
 // close frame, to drain what is queued for it and answer the close; then
-// the socket is closed regardless.
+// the socket is shut down regardless.
 const closeGrace = 5 * time.Second
 
 // pingFrame is a server ping with an empty payload.
-var pingFrame = codec.AppendFrameHeader(nil, 0x9, 0)
+var pingFrame = ws.AppendFrameHeader(nil, ws.OpPing, 0)
 
-// client is one WebSocket connection's state.
+// Socket shutdown steps (client.shut), in the order they happen.
+const (
+	shutNone  = iota
+	shutWrite // our close frame went out, then FIN: the peer reads EOF
+	shutBoth  // both ways: nbio's poller sees the hang-up and closes the socket
+)
+
+// client is one WebSocket connection's state. It is nbio's session of the
+// socket (nbhttp.ParserCloser): nbio hands it the bytes read (Parse) and
+// tells it when the socket is gone (CloseAndClean).
+//
+// The socket is never closed from outside nbio's poller: nbio's poller
+// looks events up by file descriptor, so a close from another goroutine
+// lets an event of the old socket, already read from epoll, hit a new
+// connection that got the same descriptor (seen as upgrades dropped right
+// after a polite close). Every close the server decides is a shutdown(2)
+// instead: the poller then sees the hang-up and closes the socket itself.
 type client struct {
-	srv  *Server
-	id   uint64
-	ws   *websocket.Conn
-	conn net.Conn // ws's transport; frames are written to it directly
-	w    *writer
-	ip   netip.Addr
+	srv *Server
+	id  uint64
+	nbc *nbio.Conn // the socket
+	// conn is where frames are written: nbc, or the TLS connection over it.
+	conn net.Conn
+	// tlsOverhead is what each TLS record adds to its plaintext; 0 on a
+	// plain connection.
+	tlsOverhead int64
+	// hijacked is the connection nbhttp handed over; its TLS read path finds
+	// the TLS state through it (UnderlayerConn).
+	hijacked net.Conn
+	w        *writer
+	ip       netip.Addr
 	// ident is who the connection's JWT names (anonymous without auth).
 	ident auth.Identity
-	// cmds limits the client's command rate.
+	// cmds limits the client's command rate; used on the connection's
+	// nbio executor only.
 	cmds limits.CommandBucket
 
 	// lastSeen is the UnixNano time of the last frame from the peer.
@@ -54,18 +69,23 @@ type client struct {
 	// goroutine only; see clearHandshakeDeadline).
 	openedAt         int64
 	handshakeCleared bool
-	// handed counts bytes passed to conn.Write; written counts bytes the
-	// kernel took (nbio's OnWrittenSize). handed-written is what nbio still
-	// queues for this connection.
+	// handed counts bytes passed to the socket (TLS records under TLS);
+	// written counts bytes the kernel took (nbio's OnWrittenSize).
+	// handed-written is what nbio still queues for this connection.
 	handed  atomic.Int64
 	written atomic.Int64
-	// inflight is the size of the Write in progress: the kernel may have
-	// taken those bytes (and the peer read them) before nbio credits them,
-	// so the backlog leaves them out until Write returns.
+	// inflight is the size of the socket write in progress: the kernel may
+	// have taken those bytes (and the peer read them) before nbio credits
+	// them, so the backlog leaves them out until the write returns.
 	inflight atomic.Int64
 
+	// rmu guards rd: nbio's poller parses under it, and the writer and
+	// CloseAndClean take it to tell the reader about the close.
+	rmu sync.Mutex
+	rd  ws.Reader
+
 	mu sync.Mutex
-	// out holds frames not yet handed to conn; nil when there are none.
+	// out holds frames not yet handed to the socket; nil when there are none.
 	out *[]byte
 	// queued is true while the client is in its writer's queue.
 	queued bool
@@ -83,10 +103,22 @@ type client struct {
 	// touches only these channels' shards.
 	subs map[string]struct{}
 
-	// wmu serialises handing bytes to conn, so the close frame is the last
-	// frame written. closeSent is guarded by wmu.
+	// wmu serialises handing bytes to the socket, so that the close frame
+	// is the last frame written. closeSent is guarded by wmu.
 	wmu       sync.Mutex
 	closeSent bool
+	// closing is set once the close frame was handed to the socket (after
+	// its bytes count in handed); from then on each write nbio reports
+	// checks whether everything went out, to shut the socket down.
+	closing atomic.Bool
+	// peerClosed is set when the peer's close frame arrived: once our close
+	// (or its echo) is out the socket is shut down both ways.
+	peerClosed atomic.Bool
+	// shut is the shutdown step done (shutNone, shutWrite, shutBoth).
+	shut atomic.Int32
+	// grace shuts the socket down both ways closeGrace after our close
+	// frame, whatever the peer does; guarded by wmu.
+	grace *time.Timer
 }
 
 func (c *client) touch() {
@@ -133,12 +165,12 @@ func (c *client) enqueueLocked(frame []byte) bool {
 		return false
 	}
 	if c.backlogLocked()+len(frame) > c.srv.cfg.MaxPendingBytes {
-		c.requestCloseLocked(closePolicyViolated, reasonSlowConsumer, false)
+		c.requestCloseLocked(codec.ClosePolicyViolation, codec.CloseReasonSlowConsumer, false)
 		c.srv.m.slowConsumers.Inc()
 		return false
 	}
 	if c.out == nil {
-		c.out = getBuf()
+		c.out = bytespool.Get()
 	}
 	*c.out = append(*c.out, frame...)
 	c.scheduleLocked()
@@ -154,7 +186,7 @@ func (c *client) scheduleLocked() {
 
 // requestClose asks for a close frame with code and reason to be sent after
 // whatever is queued (flush) or instead of it (!flush), then for the socket
-// to be closed once the peer answers or closeGrace passes.
+// to be shut down once the peer answers or closeGrace passes.
 // It returns false when a close was already requested.
 func (c *client) requestClose(code int, reason string, flush bool) bool {
 	c.mu.Lock()
@@ -169,7 +201,7 @@ func (c *client) requestCloseLocked(code int, reason string, flush bool) bool {
 	}
 	c.closeCode, c.closeReason, c.flushOnClose = code, reason, flush
 	if !flush {
-		putBuf(c.out)
+		bytespool.Put(c.out)
 		c.out = nil
 	}
 	c.scheduleLocked()
@@ -192,60 +224,124 @@ func (c *client) flush() {
 	c.mu.Unlock()
 
 	if out != nil {
-		if !gone && len(*out) > 0 {
+		if !gone && !c.closeSent && len(*out) > 0 {
 			c.write(*out)
 			if since != 0 {
 				c.srv.m.observeLatency(since)
 			}
 		}
-		putBuf(out)
+		bytespool.Put(out)
 	}
 	if gone || code == 0 || c.closeSent {
 		return
 	}
-	c.closeSent = true
-	var fb [2 + 2 + 125]byte
-	c.write(codec.AppendCloseFrame(fb[:0], code, reason))
-	// Close the socket after the grace period unless the peer's close
-	// answer closes it first. nbio's timers live on one goroutine.
-	_ = c.conn.SetReadDeadline(time.Now().Add(closeGrace))
+	var fb [2 + 2 + ws.MaxCloseReason]byte
+	c.sendCloseLocked(ws.AppendCloseFrame(fb[:0], code, reason))
+	c.rmu.Lock()
+	c.rd.Closing() // from now on the reader only looks for the peer's answer
+	c.rmu.Unlock()
+	c.grace = time.AfterFunc(closeGrace, c.shutdownNow)
 }
 
-// write hands b to the socket. nbio's Write never blocks: what the kernel
-// does not take now is queued by nbio and counted in the backlog. A write
-// error means nbio closed the connection; OnClose cleans up.
+// sendCloseLocked writes frame, our close frame or the echo of the peer's,
+// and shuts the socket down as soon as nbio has handed it to the kernel.
+// c.wmu must be held.
+func (c *client) sendCloseLocked(frame []byte) {
+	c.closeSent = true
+	c.write(frame)
+	c.closing.Store(true)
+	c.nbc.Lock()
+	c.shutdownIfFlushedLocked()
+	c.nbc.Unlock()
+}
+
+// shutdownIfFlushedLocked shuts the socket down once the close frame and
+// everything before it left nbio's queue: the write side when the peer has
+// yet to answer, both sides once it has. nbio's connection lock must be
+// held (nbio holds it when it reports a write), so that the descriptor
+// cannot be closed, and reused, meanwhile.
+func (c *client) shutdownIfFlushedLocked() {
+	if c.handed.Load() != c.written.Load() {
+		return
+	}
+	step := int32(shutWrite)
+	if c.peerClosed.Load() {
+		step = shutBoth
+	}
+	if c.shut.Load() >= step {
+		return
+	}
+	c.shut.Store(step)
+	if closed, _ := c.nbc.IsClosed(); !closed {
+		how := syscall.SHUT_WR
+		if step == shutBoth {
+			how = syscall.SHUT_RDWR
+		}
+		shutdownFD(c.nbc.Hash(), how)
+	}
+}
+
+// shutdownNow shuts the socket down both ways, whatever is still queued:
+// closeGrace passed since our close frame.
+func (c *client) shutdownNow() {
+	c.nbc.Lock()
+	defer c.nbc.Unlock()
+	if c.shut.Swap(shutBoth) == shutBoth {
+		return
+	}
+	if closed, _ := c.nbc.IsClosed(); !closed {
+		shutdownFD(c.nbc.Hash(), syscall.SHUT_RDWR)
+	}
+}
+
+// write hands b to the connection: plain, or through TLS. nbio's Write
+// never blocks: what the kernel does not take now is queued by nbio and
+// counted in the backlog. A write error means nbio closed the connection;
+// CloseAndClean cleans up.
 func (c *client) write(b []byte) {
 	c.srv.m.writes.Inc()
-	c.inflight.Store(int64(len(b))) // before handed: never count them twice
-	c.handed.Add(int64(len(b)))
+	n := int64(len(b)) // what reaches the socket: TLS records under TLS
+	if c.tlsOverhead > 0 {
+		n += int64((len(b)+maxTLSRecord-1)/maxTLSRecord) * c.tlsOverhead
+	}
+	c.inflight.Store(n) // before handed: never count them twice
+	c.handed.Add(n)
 	_, _ = c.conn.Write(b)
 	c.inflight.Store(0)
 }
 
-// answerClose echoes the peer's close frame, unless the server already sent
-// one. nbio closes the socket right after this returns, so it writes
-// synchronously.
-func (c *client) answerClose(code int, reason string) {
+// peerClose answers the peer's close frame: with the same code (none for
+// a close without one) unless the server already sent its own close, and
+// then shuts the socket down. It runs on the connection's nbio executor.
+func (c *client) peerClose(code int, reason string) {
+	c.peerClosed.Store(true)
+	c.mu.Lock()
+	if c.closeCode == 0 {
+		// Nothing more is enqueued; what is pending is dropped.
+		c.closeCode, c.closeReason = code, reason
+		bytespool.Put(c.out)
+		c.out = nil
+	}
+	c.mu.Unlock()
+
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if !c.closeSent {
+		var fb [2 + 2 + ws.MaxCloseReason]byte
+		c.sendCloseLocked(ws.AppendCloseFrame(fb[:0], code, reason))
 		return
 	}
-	c.closeSent = true
-	var fb [2 + 2 + 125]byte
-	frame := codec.AppendFrameHeader(fb[:0], 0x8, 0)
-	if code != 1005 { // 1005: the peer sent no code; answer with none
-		frame = codec.AppendCloseFrame(fb[:0], code, reason)
-	}
-	c.write(frame)
+	c.nbc.Lock()
+	c.shutdownIfFlushedLocked() // our close is out, or goes out: both ways now
+	c.nbc.Unlock()
 }
 
 // closed records that the socket is gone: its subscriptions leave the index
-// and nothing more is written. Called once, from nbio's OnClose.
+// and nothing more is written. Called once, from CloseAndClean.
 func (c *client) closed() (subs int) {
 	c.mu.Lock()
 	c.gone = true
-	putBuf(c.out)
+	bytespool.Put(c.out)
 	c.out = nil
 	channels := make([]string, 0, len(c.subs))
 	for ch := range c.subs {
@@ -253,6 +349,16 @@ func (c *client) closed() (subs int) {
 	}
 	c.subs = nil
 	c.mu.Unlock()
+
+	c.wmu.Lock()
+	if c.grace != nil {
+		c.grace.Stop()
+	}
+	c.wmu.Unlock()
+	c.rmu.Lock()
+	c.rd.Release()
+	c.rmu.Unlock()
+
 	c.srv.idx.RemoveAll(c, channels)
 	if bus := c.srv.bus; bus != nil {
 		for _, ch := range channels {

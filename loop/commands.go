@@ -3,36 +3,28 @@ package loop
 import (
 	"time"
 
-	"github.com/lesismal/nbio/nbhttp/websocket"
-
 	"wsfan/codec"
 	"wsfan/index"
+	"wsfan/lib/bytespool"
 	"wsfan/limits"
+	"wsfan/ws"
 )
 
-// onMessage handles one client frame. nbio calls it in order for each
-// connection; data is recycled when it returns (codec.Decode copies).
-func (s *Server) onMessage(ws *websocket.Conn, mt websocket.MessageType, data []byte) {
-	c, ok := ws.Session().(*client)
-	if !ok {
-		return
-	}
-	c.touch()
+// onMessage handles one client message. It runs on the connection's nbio
+// executor, in order; data is recycled when it returns (codec.Decode
+// copies).
+func (s *Server) onMessage(c *client, op byte, data []byte) {
 	s.m.commands.Inc()
-	switch c.cmds.Take(time.Now()) {
+	switch c.takeCommand() {
 	case limits.Limited:
-		s.m.rateLimited.Inc()
 		var cmd codec.Command
 		_ = codec.Decode(data, &cmd) // best effort, for the id
 		c.replyError(cmd.ID, codec.CodeRateLimited, "too many commands; slow down")
 		return
 	case limits.Abuse:
-		if c.requestClose(closePolicyViolated, reasonRateLimited, false) {
-			s.m.rateAbuse.Inc()
-		}
 		return
 	}
-	if mt != websocket.TextMessage {
+	if op != ws.OpText {
 		c.replyError("", codec.CodeBadRequest, "frames must be text frames holding one JSON object")
 		return
 	}
@@ -51,8 +43,35 @@ func (s *Server) onMessage(ws *websocket.Conn, mt websocket.MessageType, data []
 	case codec.CmdUnsubscribe:
 		c.unsubscribe(&cmd)
 	case codec.CmdHeartbeat:
-		c.reply(func(dst []byte) []byte { return codec.AppendPong(dst, time.Now().UnixMilli()) })
+		c.reply(func(dst []byte) []byte { return codec.AppendPong(dst, cmd.ID, time.Now().UnixMilli()) })
 	}
+}
+
+// onPing answers a WebSocket ping with a pong echoing its payload. Pings
+// count against the command rate: a flood gets no pongs, then the close
+// that a command flood gets. It runs on the connection's nbio executor.
+func (s *Server) onPing(c *client, payload []byte) {
+	if c.takeCommand() != limits.Allowed {
+		return
+	}
+	var b [2 + ws.MaxControlPayload]byte
+	c.enqueue(append(ws.AppendFrameHeader(b[:0], ws.OpPong, len(payload)), payload...))
+}
+
+// takeCommand takes one command (or ping) from c's rate limit and counts
+// the verdict; on Abuse it also closes c with 1008 "rate limited".
+func (c *client) takeCommand() limits.Verdict {
+	s := c.srv
+	v := c.cmds.Take(time.Now())
+	switch v {
+	case limits.Limited:
+		s.m.rateLimited.Inc()
+	case limits.Abuse:
+		if c.requestClose(codec.ClosePolicyViolation, codec.CloseReasonRateLimited, false) {
+			s.m.rateAbuse.Inc()
+		}
+	}
+	return v
 }
 
 // subscribe adds cmd's channels and queues the ack. c.mu is held across the
@@ -207,11 +226,11 @@ func (c *client) reply(encode func([]byte) []byte) {
 }
 
 func (c *client) replyLocked(encode func([]byte) []byte) {
-	payload := getBuf()
-	frame := getBuf()
+	payload := bytespool.Get()
+	frame := bytespool.Get()
 	*payload = encode((*payload)[:0])
-	*frame = codec.AppendTextFrame((*frame)[:0], *payload)
+	*frame = ws.AppendTextFrame((*frame)[:0], *payload)
 	c.enqueueLocked(*frame)
-	putBuf(payload)
-	putBuf(frame)
+	bytespool.Put(payload)
+	bytespool.Put(frame)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"wsfan/codec"
+	"wsfan/lib/bytespool"
 )
 
 // publish delivers already-validated publications, in order, to every
@@ -56,7 +57,7 @@ func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
 	st.lastPub = nowNano
 	m := s.idx.Lookup(channel)
 	if n := m.Len(); n > 0 || st.hist != nil {
-		buf := getBuf()
+		buf := bytespool.Get()
 		frame := codec.AppendMessageFrame((*buf)[:0], channel, st.seq, ts, data)
 		if st.hist != nil {
 			st.hist.add(st.seq, nowNano, frame)
@@ -72,7 +73,7 @@ func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
 			delivered = deliverDeduped(m.Exact, m.Patterns(), frame, nowNano)
 		}
 		*buf = frame
-		putBuf(buf)
+		bytespool.Put(buf)
 		s.m.deliveries.Add(delivered)
 	}
 	st.mu.Unlock()

@@ -1,6 +1,9 @@
 package loop
 
-import "time"
+import (
+	"time"
+	"wsfan/codec"
+)
 
 // maxHeartbeatTick bounds how late an idle connection is noticed.
 const maxHeartbeatTick = time.Second
@@ -52,13 +55,13 @@ func (s *Server) heartbeats() {
 			settled := now.Add(-handshakeSettle).UnixNano()
 			scratch = s.reg.each(scratch, func(c *client) {
 				if c.lastSeen.Load() < deadline {
-					if c.requestClose(closeGoingAway, reasonIdle, false) {
+					if c.requestClose(codec.CloseGoingAway, codec.CloseReasonIdle, false) {
 						s.m.idleCloses.Inc()
 					}
 					return
 				}
 				if !c.ident.Anonymous && !c.ident.Expires.IsZero() && now.After(c.ident.Expires) {
-					if c.requestClose(closePolicyViolated, reasonExpired, false) {
+					if c.requestClose(codec.ClosePolicyViolation, codec.CloseReasonTokenExpired, false) {
 						s.m.tokenExpired.Inc()
 					}
 					return

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"wsfan/ws/wstest"
 )
 
 // This file throws hostile input at a live server over real sockets: raw
@@ -29,59 +30,11 @@ const (
 	rawAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 )
 
-// rawMask is the masking key of every raw client frame; not zero, so a
-// server that forgot to unmask would see garbage.
-const rawMask = "\x5a\xc3\x0f\x96"
-
-// First header bytes of raw client frames: FIN plus an opcode.
-const (
-	finText   = 0x81
-	finBinary = 0x82
-	finClose  = 0x88
-	finPing   = 0x89
-	finPong   = 0x8A
-)
-
 // upgradeRequest is a valid upgrade request for GET /ws with extra header
 // lines ("Name: value\r\n" each) added before the blank line.
 func upgradeRequest(extra string) string {
 	return "GET /ws HTTP/1.1\r\nHost: wsfan.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + rawKey + "\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n"
-}
-
-// wsFrame returns one client frame whose first header byte is b0 (FIN, RSV
-// bits, opcode), with the shortest length form for payload; the payload is
-// masked with rawMask unless unmasked is set.
-func wsFrame(b0 byte, payload []byte, unmasked bool) []byte {
-	mask := byte(0x80)
-	if unmasked {
-		mask = 0
-	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n <= 125:
-		b = append(b, mask|byte(n))
-	case n <= 0xFFFF:
-		b = append(b, mask|126, byte(n>>8), byte(n))
-	default:
-		b = binary.BigEndian.AppendUint64(append(b, mask|127), uint64(n))
-	}
-	if unmasked {
-		return append(b, payload...)
-	}
-	b = append(b, rawMask...)
-	for i, c := range payload {
-		b = append(b, c^rawMask[i%4])
-	}
-	return b
-}
-
-// textFrame is a masked, final text frame holding s.
-func textFrame(s string) []byte { return wsFrame(finText, []byte(s), false) }
-
-// closePayload is a close frame's payload: code, then reason.
-func closePayload(code int, reason string) []byte {
-	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), reason...)
 }
 
 // concat joins frames into one buffer, to be sent in one write.
@@ -159,55 +112,21 @@ func (rc *rawConn) expectUpgraded() {
 	}
 }
 
-// srvFrame is one frame from the server.
-type srvFrame struct {
-	op      byte
-	fin     bool
-	payload []byte
-}
-
-// readFrame reads one server frame; server frames are never masked.
-func (rc *rawConn) readFrame(timeout time.Duration) (srvFrame, error) {
+// readFrame reads one server frame.
+func (rc *rawConn) readFrame(timeout time.Duration) (wstest.ServerFrame, error) {
 	_ = rc.c.SetReadDeadline(time.Now().Add(timeout))
-	var h [10]byte
-	if _, err := io.ReadFull(rc.r, h[:2]); err != nil {
-		return srvFrame{}, err
-	}
-	if h[1]&0x80 != 0 {
-		return srvFrame{}, errors.New("server frame is masked")
-	}
-	n := uint64(h[1] & 0x7F)
-	switch n {
-	case 126:
-		if _, err := io.ReadFull(rc.r, h[2:4]); err != nil {
-			return srvFrame{}, err
-		}
-		n = uint64(binary.BigEndian.Uint16(h[2:4]))
-	case 127:
-		if _, err := io.ReadFull(rc.r, h[2:10]); err != nil {
-			return srvFrame{}, err
-		}
-		n = binary.BigEndian.Uint64(h[2:10])
-	}
-	if n > 16<<20 {
-		return srvFrame{}, fmt.Errorf("server frame of %d bytes", n)
-	}
-	f := srvFrame{op: h[0] & 0x0F, fin: h[0]&0x80 != 0, payload: make([]byte, n)}
-	if _, err := io.ReadFull(rc.r, f.payload); err != nil {
-		return srvFrame{}, err
-	}
-	return f, nil
+	return wstest.ReadFrame(rc.r, 16<<20)
 }
 
 // next returns the next server frame other than a ping.
-func (rc *rawConn) next() srvFrame {
+func (rc *rawConn) next() wstest.ServerFrame {
 	rc.t.Helper()
 	for {
 		f, err := rc.readFrame(5 * time.Second)
 		if err != nil {
 			rc.t.Fatalf("read: %v", err)
 		}
-		if f.op != 0x9 {
+		if f.Op != 0x9 {
 			return f
 		}
 	}
@@ -219,10 +138,10 @@ func (rc *rawConn) expectJSON(typ string) frame {
 	rc.t.Helper()
 	f := rc.next()
 	var fr frame
-	if f.op != 0x1 || json.Unmarshal(f.payload, &fr) != nil || fr.Type != typ {
-		rc.t.Fatalf("got frame opcode %d %q; want a text frame of type %q", f.op, f.payload, typ)
+	if f.Op != 0x1 || json.Unmarshal(f.Payload, &fr) != nil || fr.Type != typ {
+		rc.t.Fatalf("got frame opcode %d %q; want a text frame of type %q", f.Op, f.Payload, typ)
 	}
-	fr.raw = f.payload
+	fr.raw = f.Payload
 	return fr
 }
 
@@ -234,7 +153,7 @@ const noClose = 1006
 // code and reason (1005 for a close frame without a code), or noClose when
 // the TCP connection ended without one. It also returns the frames that came
 // before, pings excepted. It does not answer the close.
-func (rc *rawConn) closeResult(timeout time.Duration) (code int, reason string, before []srvFrame) {
+func (rc *rawConn) closeResult(timeout time.Duration) (code int, reason string, before []wstest.ServerFrame) {
 	rc.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -247,10 +166,10 @@ func (rc *rawConn) closeResult(timeout time.Duration) (code int, reason string, 
 			return noClose, "", before
 		}
 		switch {
-		case f.op == 0x8:
-			code, reason := closeOf(f.payload)
+		case f.Op == 0x8:
+			code, reason := wstest.CloseOf(f.Payload)
 			return code, reason, before
-		case f.op != 0x9:
+		case f.Op != 0x9:
 			before = append(before, f)
 		}
 	}
@@ -478,15 +397,7 @@ func hostileCases(s *Server) []hostileCase {
 	errorFrame("malformed JSON", `{"type":"subscribe",`, "BAD_REQUEST", "")
 	errorFrame("truncated JSON", `{"type":"heartbeat","id":"t1"`, "BAD_REQUEST", "")
 	errorFrame("truncated string", `{"type":"heartbeat","id":"t`, "BAD_REQUEST", "")
-	add("empty text frame", func(t *testing.T) string {
-		c := dial(t, s)
-		c.send(``)
-		// docs/protocol.md: a frame that is not JSON is BAD_REQUEST. nbio
-		// v1.6.12 never delivers a message with an empty payload, so it is
-		// dropped unanswered. Pinned as observed; see the report.
-		alive(t, c)
-		return "no answer (dropped by nbio); the next command's pong comes first"
-	})
+	errorFrame("empty text frame", ``, "BAD_REQUEST", "")
 	errorFrame("two objects in one frame", `{"type":"heartbeat"}{"type":"heartbeat"}`, "BAD_REQUEST", "")
 	errorFrame("JSON array", `[{"type":"heartbeat"}]`, "BAD_REQUEST", "")
 	errorFrame("NUL bytes", "{\"type\":\"heartbeat\"\x00}", "BAD_REQUEST", "")
@@ -589,74 +500,76 @@ func hostileCases(s *Server) []hostileCase {
 	// --- Frame types and payloads.
 	add("binary frame", func(t *testing.T) string {
 		rc := rawUpgrade(t, s)
-		rc.write(wsFrame(finBinary, []byte(`{"type":"heartbeat"}`), false))
+		rc.write(wstest.Frame(wstest.FinBinary, []byte(`{"type":"heartbeat"}`), false))
 		e := rc.expectJSON("error")
 		if e.Code != "BAD_REQUEST" {
 			t.Fatalf("binary frame -> %s; want BAD_REQUEST", e.raw)
 		}
-		rc.write(textFrame(`{"type":"heartbeat"}`))
+		rc.write(wstest.Text(`{"type":"heartbeat"}`))
 		rc.expectJSON("pong")
 		return fmt.Sprintf("error %s %q; connection open", e.Code, e.Message)
 	})
 	add("invalid UTF-8 in a text frame", func(t *testing.T) string {
 		c := dial(t, s)
 		c.send("{\"type\":\"heartbeat\",\"x\":\"\xff\xfe\"}")
-		// Not in PROTOCOL.md; nbio answers 1002 (RFC 6455 suggests 1007).
+		// RFC 6455 section 8.1: 1007.
 		code, reason := c.closeCode(5 * time.Second)
-		if code != 1002 || reason != "invalid UTF-8 bytes" {
-			t.Fatalf("close %d %q; want 1002 \"invalid UTF-8 bytes\"", code, reason)
+		if code != 1007 || reason != "text message not UTF-8" {
+			t.Fatalf("close %d %q; want 1007 \"text message not UTF-8\"", code, reason)
 		}
 		return describeClose(code, reason)
 	})
 
 	// --- Frame-level abuse over raw sockets.
 	hdr64 := func(n uint64) []byte { // text frame header with a 64-bit length, masked, no payload
-		return append(binary.BigEndian.AppendUint64([]byte{finText, 0x80 | 127}, n), rawMask...)
+		return append(binary.BigEndian.AppendUint64([]byte{wstest.FinText, 0x80 | 127}, n), wstest.Mask...)
 	}
-	closed("64-bit length with the top bit set", noClose, "", hdr64(1<<63|5))
+	closed("64-bit length with the top bit set", 1002, "invalid frame length", hdr64(1<<63|5))
 	closed("64-bit length of 1 TiB", 1009, "message too big", hdr64(1<<40))
-	closed("16-bit length over max_message_bytes", 1009, "message too big", []byte{finText, 0x80 | 126, 0xFF, 0xFF})
+	closed("16-bit length over max_message_bytes", 1009, "message too big", []byte{wstest.FinText, 0x80 | 126, 0xFF, 0xFF})
 	closed("fragments summing over max_message_bytes", 1009, "message too big",
-		wsFrame(0x01, []byte(strings.Repeat(" ", 2000)), false),
-		wsFrame(0x00, []byte(strings.Repeat(" ", 2000)), false),
-		wsFrame(0x80, []byte(strings.Repeat(" ", 2000)), false))
-	// RFC 6455 says 1002 for a control frame over 125 bytes; nbio sends
-	// 1009 with its own error text. Pinned as observed; see the report.
-	closed("ping over 125 bytes", 1009, "message too big", wsFrame(finPing, make([]byte, 126), false))
-	closed("close over 125 bytes", 1009, "message too big", wsFrame(finClose, closePayload(1000, strings.Repeat("r", 124)), false))
-	closed("fragmented ping", noClose, "", wsFrame(0x09, []byte("p"), false))
-	closed("RSV1 set", noClose, "", wsFrame(0xC1, []byte(`{"type":"heartbeat"}`), false))
-	closed("RSV2 set", noClose, "", wsFrame(0xA1, []byte(`{"type":"heartbeat"}`), false))
-	closed("RSV3 set", noClose, "", wsFrame(0x91, []byte(`{"type":"heartbeat"}`), false))
-	closed("reserved data opcode 3", noClose, "", wsFrame(0x83, []byte("x"), false))
-	closed("reserved control opcode 0xB", noClose, "", wsFrame(0x8B, []byte("x"), false))
-	closed("continuation without a start", noClose, "", wsFrame(0x80, []byte(`{"type":"heartbeat"}`), false))
-	closed("new text frame inside a fragmented message", noClose, "",
-		wsFrame(0x01, []byte(`{"type":`), false), textFrame(`{"type":"heartbeat"}`))
-	closed("close with a reserved code", 1002, "", wsFrame(finClose, closePayload(1005, ""), false))
-	closed("close with a one-byte payload", 1002, "", wsFrame(finClose, []byte{3}, false))
-	closed("close with an invalid UTF-8 reason", 1002, "invalid UTF-8 bytes", wsFrame(finClose, closePayload(1001, "\xc3\x28"), false))
+		wstest.Frame(0x01, []byte(strings.Repeat(" ", 2000)), false),
+		wstest.Frame(0x00, []byte(strings.Repeat(" ", 2000)), false),
+		wstest.Frame(0x80, []byte(strings.Repeat(" ", 2000)), false))
+	// RFC 6455 section 5.5: a control frame over 125 bytes, or
+	// fragmented, is a protocol error.
+	closed("ping over 125 bytes", 1002, "control frame over 125 bytes", wstest.Frame(wstest.FinPing, make([]byte, 126), false))
+	closed("close over 125 bytes", 1002, "control frame over 125 bytes", wstest.Frame(wstest.FinClose, wstest.ClosePayload(1000, strings.Repeat("r", 124)), false))
+	closed("fragmented ping", 1002, "fragmented control frame", wstest.Frame(0x09, []byte("p"), false))
+	closed("RSV1 set", 1002, "RSV1 set without permessage-deflate on a first data frame", wstest.Frame(0xC1, []byte(`{"type":"heartbeat"}`), false))
+	closed("RSV2 set", 1002, "reserved bits set", wstest.Frame(0xA1, []byte(`{"type":"heartbeat"}`), false))
+	closed("RSV3 set", 1002, "reserved bits set", wstest.Frame(0x91, []byte(`{"type":"heartbeat"}`), false))
+	closed("reserved data opcode 3", 1002, "reserved opcode", wstest.Frame(0x83, []byte("x"), false))
+	closed("reserved control opcode 0xB", 1002, "reserved opcode", wstest.Frame(0x8B, []byte("x"), false))
+	closed("continuation without a start", 1002, "continuation frame without a message to continue", wstest.Frame(0x80, []byte(`{"type":"heartbeat"}`), false))
+	closed("new text frame inside a fragmented message", 1002, "new message inside a fragmented message",
+		wstest.Frame(0x01, []byte(`{"type":`), false), wstest.Text(`{"type":"heartbeat"}`))
+	closed("close with a reserved code", 1002, "invalid close code", wstest.Frame(wstest.FinClose, wstest.ClosePayload(1005, ""), false))
+	closed("close with code 1015", 1002, "invalid close code", wstest.Frame(wstest.FinClose, wstest.ClosePayload(1015, ""), false))
+	closed("close with a one-byte payload", 1002, "close frame with a 1-byte payload", wstest.Frame(wstest.FinClose, []byte{3}, false))
+	closed("close with an invalid UTF-8 reason", 1007, "close reason not UTF-8", wstest.Frame(wstest.FinClose, wstest.ClosePayload(1001, "\xc3\x28"), false))
 	// docs/protocol.md: a close the client starts is answered with the same
 	// code; one without a code, with none.
-	closed("client close without a code", 1005, "", wsFrame(finClose, nil, false))
-	closed("client close 4000", 4000, "bye", wsFrame(finClose, closePayload(4000, "bye"), false))
+	closed("client close without a code", 1005, "", wstest.Frame(wstest.FinClose, nil, false))
+	closed("client close 4000", 4000, "bye", wstest.Frame(wstest.FinClose, wstest.ClosePayload(4000, "bye"), false))
 	add("unmasked client frame", func(t *testing.T) string {
 		rc := rawUpgrade(t, s)
-		rc.write(wsFrame(finText, []byte(`{"type":"heartbeat"}`), true))
+		rc.write(wstest.Frame(wstest.FinText, []byte(`{"type":"heartbeat"}`), true))
 		// RFC 6455 section 5.1: the server MUST close the connection.
-		// nbio v1.6.12 does not look at the mask bit and serves the frame.
-		// Pinned as observed; see the report.
-		f := rc.expectJSON("pong")
-		return string(f.raw) + " (the frame is served; RFC 6455 wants a close)"
+		code, reason, before := rc.closeResult(6 * time.Second)
+		if code != 1002 || reason != "frame not masked" || len(before) > 0 {
+			t.Fatalf("got %s after %d frames; want close 1002 \"frame not masked\"", describeClose(code, reason), len(before))
+		}
+		return describeClose(code, reason)
 	})
 	add("fragmented text with a ping between fragments", func(t *testing.T) string {
 		rc := rawUpgrade(t, s)
 		rc.write(concat(
-			wsFrame(0x01, []byte(`{"type":`), false),
-			wsFrame(finPing, []byte("mid"), false),
-			wsFrame(0x80, []byte(`"heartbeat"}`), false)))
-		if f := rc.next(); f.op != 0xA || string(f.payload) != "mid" {
-			t.Fatalf("got opcode %d %q; want the pong \"mid\" first", f.op, f.payload)
+			wstest.Frame(0x01, []byte(`{"type":`), false),
+			wstest.Frame(wstest.FinPing, []byte("mid"), false),
+			wstest.Frame(0x80, []byte(`"heartbeat"}`), false)))
+		if f := rc.next(); f.Op != 0xA || string(f.Payload) != "mid" {
+			t.Fatalf("got opcode %d %q; want the pong \"mid\" first", f.Op, f.Payload)
 		}
 		rc.expectJSON("pong")
 		return "pong frame, then the reassembled command's pong"
@@ -664,11 +577,11 @@ func hostileCases(s *Server) []hostileCase {
 	add("ping with a payload and an unsolicited pong", func(t *testing.T) string {
 		rc := rawUpgrade(t, s)
 		payload := []byte(strings.Repeat("\x00\xff", 62) + "!")
-		rc.write(concat(wsFrame(finPong, []byte("unasked"), false), wsFrame(finPing, payload, false)))
-		if f := rc.next(); f.op != 0xA || string(f.payload) != string(payload) {
-			t.Fatalf("got opcode %d %q; want a pong echoing the 125-byte payload", f.op, f.payload)
+		rc.write(concat(wstest.Frame(wstest.FinPong, []byte("unasked"), false), wstest.Frame(wstest.FinPing, payload, false)))
+		if f := rc.next(); f.Op != 0xA || string(f.Payload) != string(payload) {
+			t.Fatalf("got opcode %d %q; want a pong echoing the 125-byte payload", f.Op, f.Payload)
 		}
-		rc.write(textFrame(`{"type":"heartbeat"}`))
+		rc.write(wstest.Text(`{"type":"heartbeat"}`))
 		rc.expectJSON("pong")
 		return "pong echoes the payload; the unsolicited pong is ignored"
 	})
@@ -678,7 +591,7 @@ func hostileCases(s *Server) []hostileCase {
 		rc := rawUpgrade(t, s)
 		const n, batch = 3000, 100
 		payload := []byte(strings.Repeat("p", 125))
-		frames := slices.Repeat(wsFrame(finPing, payload, false), batch)
+		frames := slices.Repeat(wstest.Frame(wstest.FinPing, payload, false), batch)
 		go func() { // write while the test reads; fails once the server closes
 			for i := 0; i < n; i += batch {
 				if err := rc.tryWrite(frames); err != nil {
@@ -689,15 +602,15 @@ func hostileCases(s *Server) []hostileCase {
 		pongs := 0
 		for {
 			f := rc.next()
-			if f.op == 0x8 {
-				code, reason := closeOf(f.payload)
+			if f.Op == 0x8 {
+				code, reason := wstest.CloseOf(f.Payload)
 				if code != 1008 || reason != "rate limited" {
 					t.Fatalf("ping flood closed with %d %q; want 1008 \"rate limited\"", code, reason)
 				}
 				break
 			}
-			if f.op != 0xA || len(f.payload) != len(payload) {
-				t.Fatalf("flood answered opcode %d with %d bytes", f.op, len(f.payload))
+			if f.Op != 0xA || len(f.Payload) != len(payload) {
+				t.Fatalf("flood answered opcode %d with %d bytes", f.Op, len(f.Payload))
 			}
 			pongs++
 		}
@@ -709,7 +622,7 @@ func hostileCases(s *Server) []hostileCase {
 	add("command flood", func(t *testing.T) string {
 		rc := rawUpgrade(t, s)
 		cmd := func(i int) []byte {
-			return textFrame(fmt.Sprintf(`{"type":"subscribe","id":"%d","data":{"channels":["flood.ch"]}}`, i))
+			return wstest.Text(fmt.Sprintf(`{"type":"subscribe","id":"%d","data":{"channels":["flood.ch"]}}`, i))
 		}
 		// 300 commands in one write: the burst (command_burst = 200) is
 		// served, the rest answered RATE_LIMITED with their id.
@@ -722,14 +635,14 @@ func hostileCases(s *Server) []hostileCase {
 		for i := 0; i < 300; i++ {
 			f := rc.next()
 			var fr frame
-			_ = json.Unmarshal(f.payload, &fr)
+			_ = json.Unmarshal(f.Payload, &fr)
 			switch {
 			case fr.Type == "subscription_ack":
 				acks++
 			case fr.Type == "error" && fr.Code == "RATE_LIMITED" && fr.ID == fmt.Sprint(i):
 				limited++
 			default:
-				t.Fatalf("reply %d: %q", i, f.payload)
+				t.Fatalf("reply %d: %q", i, f.Payload)
 			}
 		}
 		burst := s.cfg.Limits.CommandBurst
@@ -751,8 +664,8 @@ func hostileCases(s *Server) []hostileCase {
 		// served, the rest RATE_LIMITED.
 		for _, f := range before {
 			var fr frame
-			if json.Unmarshal(f.payload, &fr) != nil || (fr.Code != "RATE_LIMITED" && fr.Type != "subscription_ack") {
-				t.Fatalf("before the close: %q; want only acks and RATE_LIMITED errors", f.payload)
+			if json.Unmarshal(f.Payload, &fr) != nil || (fr.Code != "RATE_LIMITED" && fr.Type != "subscription_ack") {
+				t.Fatalf("before the close: %q; want only acks and RATE_LIMITED errors", f.Payload)
 			}
 		}
 		return fmt.Sprintf("%d acks, %d RATE_LIMITED of the first 300; then %d frames and %s", acks, limited, len(before), describeClose(code, reason))
@@ -765,8 +678,8 @@ func hostileCases(s *Server) []hostileCase {
 		}
 		rc.expectUpgraded()
 		frames := concat(
-			textFrame(`{"type":"subscribe","id":"slow","data":{"channels":["byte.by.byte"]}}`),
-			wsFrame(finPing, []byte("x"), false))
+			wstest.Text(`{"type":"subscribe","id":"slow","data":{"channels":["byte.by.byte"]}}`),
+			wstest.Frame(wstest.FinPing, []byte("x"), false))
 		for i := range frames {
 			rc.write(frames[i : i+1])
 		}
@@ -774,15 +687,15 @@ func hostileCases(s *Server) []hostileCase {
 		if ack.ID != "slow" || *ack.Count != 1 {
 			t.Fatalf("ack %s", ack.raw)
 		}
-		if f := rc.next(); f.op != 0xA || string(f.payload) != "x" {
-			t.Fatalf("got opcode %d %q; want pong \"x\"", f.op, f.payload)
+		if f := rc.next(); f.Op != 0xA || string(f.Payload) != "x" {
+			t.Fatalf("got opcode %d %q; want pong \"x\"", f.Op, f.Payload)
 		}
 		return fmt.Sprintf("%d + %d one-byte writes: 101, subscription_ack, pong", len(req), len(frames))
 	})
 	add("two frames in one write", func(t *testing.T) string {
 		rc := rawUpgrade(t, s)
-		rc.write(concat(textFrame(`{"type":"subscribe","id":"1","data":{"channels":["two.a"]}}`),
-			textFrame(`{"type":"unsubscribe","id":"2","data":{"channels":["two.a"]}}`)))
+		rc.write(concat(wstest.Text(`{"type":"subscribe","id":"1","data":{"channels":["two.a"]}}`),
+			wstest.Text(`{"type":"unsubscribe","id":"2","data":{"channels":["two.a"]}}`)))
 		a := rc.expectJSON("subscription_ack")
 		u := rc.expectJSON("unsubscription_ack")
 		if a.ID != "1" || u.ID != "2" || *u.Count != 0 {
@@ -792,7 +705,7 @@ func hostileCases(s *Server) []hostileCase {
 	})
 	add("frame sent before the 101", func(t *testing.T) string {
 		rc := rawDial(t, s)
-		rc.write(append([]byte(upgradeRequest("")), textFrame(`{"type":"heartbeat"}`)...))
+		rc.write(append([]byte(upgradeRequest("")), wstest.Text(`{"type":"heartbeat"}`)...))
 		// RFC 6455 section 4.1: a client must wait for the 101 before it
 		// sends a frame. nbio runs the upgrade handler on another goroutine
 		// while its HTTP parser reads the frame as the next request, so the
@@ -807,7 +720,7 @@ func hostileCases(s *Server) []hostileCase {
 		}
 		code, reason, before := rc.closeResult(6 * time.Second)
 		if len(before) > 0 {
-			return fmt.Sprintf("101, then served: %q", before[0].payload)
+			return fmt.Sprintf("101, then served: %q", before[0].Payload)
 		}
 		return "101, then " + describeClose(code, reason)
 	})
@@ -817,14 +730,15 @@ func hostileCases(s *Server) []hostileCase {
 	// all gets no answer, the connection is closed.
 	httpAnswer("GET /ws without upgrade headers", []byte("GET /ws HTTP/1.1\r\nHost: wsfan.test\r\n\r\n"), 400)
 	httpAnswer("upgrade without Sec-WebSocket-Key", []byte(strings.Replace(upgradeRequest(""), "Sec-WebSocket-Key: "+rawKey+"\r\n", "", 1)), 400)
-	httpAnswer("upgrade with Sec-WebSocket-Version 8", []byte(strings.Replace(upgradeRequest(""), "Version: 13", "Version: 8", 1)), 400)
+	httpAnswer("upgrade with Sec-WebSocket-Version 8", []byte(strings.Replace(upgradeRequest(""), "Version: 13", "Version: 8", 1)), 426)
 	httpAnswer("POST upgrade", []byte(strings.Replace(upgradeRequest(""), "GET", "POST", 1)), 405)
 	httpAnswer("TLS ClientHello on the plain port", []byte("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 garbage\r\n\r\n"), 0)
 	httpAnswer("header line without a colon", []byte(upgradeRequest("NoColonHere\r\n")), 0)
 	httpAnswer("1 MiB header", []byte(upgradeRequest("X-Pad: "+strings.Repeat("p", 1<<20)+"\r\n")), 0)
-	add("32 KiB header", func(t *testing.T) string {
+	httpAnswer("32 KiB header", []byte(upgradeRequest("X-Pad: "+strings.Repeat("p", 32<<10)+"\r\n")), 431)
+	add("15 KiB header", func(t *testing.T) string {
 		rc := rawDial(t, s)
-		rc.write([]byte(upgradeRequest("X-Pad: " + strings.Repeat("p", 32<<10) + "\r\n")))
+		rc.write([]byte(upgradeRequest("X-Pad: " + strings.Repeat("p", 15<<10) + "\r\n")))
 		rc.expectUpgraded()
 		return "101"
 	})
@@ -835,7 +749,7 @@ func hostileCases(s *Server) []hostileCase {
 			rc := rawDial(t, s)
 			rc.write([]byte(upgradeRequest(headers) + body))
 			rc.expectUpgraded()
-			rc.write(textFrame(`{"type":"heartbeat"}`))
+			rc.write(wstest.Text(`{"type":"heartbeat"}`))
 			rc.expectJSON("pong")
 			return "101, body consumed, then served"
 		})
@@ -869,12 +783,4 @@ func hostileCases(s *Server) []hostileCase {
 	pipelined("HTTP request pipelined behind the upgrade", "GET /healthz HTTP/1.1\r\nHost: wsfan.test\r\n\r\n")
 	pipelined("second upgrade pipelined behind the first", upgradeRequest(""))
 	return cases
-}
-
-// closeOf splits a close frame's payload into its code and reason.
-func closeOf(p []byte) (int, string) {
-	if len(p) < 2 {
-		return 1005, ""
-	}
-	return int(binary.BigEndian.Uint16(p)), string(p[2:])
 }

@@ -31,6 +31,7 @@ type serverMetrics struct {
 	publications    *metrics.Counter
 	deliveries      *metrics.Counter
 	slowConsumers   *metrics.Counter
+	protocolErrors  *metrics.Counter
 	idleCloses      *metrics.Counter
 	commands        *metrics.Counter
 	bytesOut        *metrics.Counter
@@ -78,6 +79,7 @@ func newServerMetrics(s *Server) *serverMetrics {
 		publications:    set.NewCounter(`wsfan_publications_total`),
 		deliveries:      set.NewCounter(`wsfan_deliveries_total`),
 		slowConsumers:   set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
+		protocolErrors:  set.NewCounter(`wsfan_protocol_error_disconnects_total`),
 		idleCloses:      set.NewCounter(`wsfan_idle_disconnects_total`),
 		commands:        set.NewCounter(`wsfan_client_commands_total`),
 		bytesOut:        set.NewCounter(`wsfan_bytes_out_total`),

@@ -15,24 +15,16 @@ import (
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/logging"
 	"github.com/lesismal/nbio/nbhttp"
-	"github.com/lesismal/nbio/nbhttp/websocket"
 
-	"wsfan/auth"
 	"wsfan/cluster"
 	"wsfan/codec"
 	"wsfan/config"
 	"wsfan/index"
 	"wsfan/limits"
+	"wsfan/ws"
 )
 
 func init() {
-	// nbio answers a frame over MessageLengthLimit with close 1009 and the
-	// text of this error; PROTOCOL.md fixes that reason as "message too big".
-	// nbio compares the error by identity, so replacing the value is safe.
-	websocket.ErrMessageTooLarge = errors.New("message too big")
-	// The same for control frames over 125 bytes (nbio closes with 1009
-	// too); a Go error string never reaches a client.
-	websocket.ErrControlMessageTooBig = errors.New("message too big")
 	logging.SetLevel(logging.LevelError)
 }
 
@@ -58,11 +50,10 @@ type Server struct {
 	writers []*writer
 	m       *serverMetrics
 
-	engine   *nbhttp.Engine
-	upgrader *websocket.Upgrader
-	admin    *http.Server
-	adminLn  net.Listener
-	tls      bool
+	engine  *nbhttp.Engine
+	admin   *http.Server
+	adminLn net.Listener
+	tls     bool
 
 	// Abuse limits of [limits]; fixed for the server's life.
 	perIP    *limits.PerIP
@@ -128,43 +119,6 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		s.writers[i] = newWriter()
 	}
 
-	u := websocket.NewUpgrader()
-	u.KeepaliveTime = 0 // idle connections are found by the heartbeat ticker
-	u.MessageLengthLimit = cfg.MaxMessageBytes
-	u.CheckOrigin = func(*http.Request) bool { return true } // checked in serveWS
-	u.OnMessage(s.onMessage)
-	u.OnClose(s.onClose)
-	u.SetPingHandler(func(ws *websocket.Conn, data string) {
-		if c, ok := ws.Session().(*client); ok {
-			c.touch()
-			// Pings count against the command rate: a flood gets no pongs,
-			// then the close that a command flood gets.
-			switch c.cmds.Take(time.Now()) {
-			case limits.Limited:
-				s.m.rateLimited.Inc()
-				return
-			case limits.Abuse:
-				if c.requestClose(closePolicyViolated, reasonRateLimited, false) {
-					s.m.rateAbuse.Inc()
-				}
-				return
-			}
-			var b [2 + 125]byte
-			frame := append(codec.AppendFrameHeader(b[:0], 0xA, len(data)), data...)
-			c.enqueue(frame)
-		}
-	})
-	u.SetPongHandler(func(ws *websocket.Conn, _ string) {
-		if c, ok := ws.Session().(*client); ok {
-			c.touch()
-		}
-	})
-	u.SetCloseHandler(func(ws *websocket.Conn, code int, reason string) {
-		if c, ok := ws.Session().(*client); ok {
-			c.answerClose(code, reason)
-		}
-	})
-	s.upgrader = u
 	return s, nil
 }
 
@@ -195,22 +149,24 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.engine = nbhttp.NewEngine(nbhttp.Config{
-		Name:                    "wsfan",
-		Network:                 "tcp",
-		Addrs:                   addrs,
-		AddrsTLS:                addrsTLS,
-		TLSConfig:               tlsConf,
-		NPoller:                 s.procs,
-		Handler:                 s.publicMux(),
-		ReleaseWebsocketPayload: true,
-		ReadBufferSize:          pollerReadBuffer,
-		// A partial frame plus one read must fit; larger frames are
-		// refused earlier with 1009 by MessageLengthLimit.
-		ReadLimit:              pollerReadBuffer + s.cfg.MaxMessageBytes + 1024,
+		Name:           "wsfan",
+		Network:        "tcp",
+		Addrs:          addrs,
+		AddrsTLS:       addrsTLS,
+		TLSConfig:      tlsConf,
+		NPoller:        s.procs,
+		Handler:        s.publicMux(),
+		ReadBufferSize: pollerReadBuffer,
+		// Bounds a request nbio's HTTP parser holds across reads; frames
+		// after the upgrade are our reader's (ws.Reader).
+		ReadLimit:              2 * ws.MaxRequestHeaderBytes,
 		MaxLoad:                s.cfg.MaxConnections + 1024,
 		MessageHandlerPoolSize: max(16, 8*s.procs),
 		KeepaliveTime:          handshakeTimeout,
 		MaxHTTPBodySize:        4096,
+		// A backstop only: the backlog check closes a slow consumer
+		// (1008) long before nbio's queue gets there.
+		MaxWriteBufferSize: 2*s.cfg.MaxPendingBytes + 64<<10,
 	})
 	s.engine.Engine.OnWrittenSize(s.onWritten)
 	addRaceEdges(s.engine)
@@ -252,6 +208,10 @@ func (s *Server) listenAddrs() (addrs, addrsTLS []string, conf *tls.Config, err 
 	return nil, []string{s.cfg.Listen}, &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
+		CipherSuites: tlsSuites,
+		// Full-size records: the backlog counts TLS bytes from plaintext
+		// sizes (tlsRecordOverhead).
+		DynamicRecordSizingDisabled: true,
 	}, nil
 }
 
@@ -267,82 +227,6 @@ func (s *Server) PublicAddr() string {
 // AdminAddr is the internal listener's address.
 func (s *Server) AdminAddr() string { return s.adminLn.Addr().String() }
 
-// serveWS is GET /ws: the WebSocket upgrade. The checks run cheapest
-// first, so a flood is refused before any token is verified.
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	if s.draining.Load() {
-		s.reject(w, s.m.rejectedDrain, http.StatusServiceUnavailable, "draining")
-		return
-	}
-	if !s.origins.Check(r) {
-		s.reject(w, s.m.rejectedOrigin, http.StatusForbidden, "origin not allowed")
-		return
-	}
-	ip := limits.ClientIP(r)
-	if !s.perIP.Acquire(ip) {
-		s.reject(w, s.m.rejectedPerIP, http.StatusTooManyRequests, "too many connections from this address")
-		return
-	}
-	admitted := false
-	defer func() {
-		if !admitted {
-			s.perIP.Release(ip)
-		}
-	}()
-	switch s.connRate.Admit(ip, time.Now()) {
-	case limits.RefusedPerIP:
-		w.Header().Set("Retry-After", "1")
-		s.reject(w, s.m.rejectedIPRate, http.StatusTooManyRequests, "too many new connections from this address")
-		return
-	case limits.RefusedGlobal:
-		w.Header().Set("Retry-After", "1")
-		s.reject(w, s.m.rejectedRate, http.StatusServiceUnavailable, "too many new connections")
-		return
-	}
-	ident, err := s.policy.Load().verifier.Authenticate(r)
-	if err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		s.log.Debug("connection refused", "remote", r.RemoteAddr, "err", err)
-		s.reject(w, s.m.rejectedAuth, http.StatusUnauthorized, auth.PublicMessage(err))
-		return
-	}
-	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
-		s.conns.Add(-1)
-		s.reject(w, s.m.rejectedLimit, http.StatusServiceUnavailable, "too many connections")
-		return
-	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
-	if err != nil || ws == nil { // nbio answers nil, nil for a connection already upgraded
-		s.conns.Add(-1)
-		s.m.rejectedUpgrade.Inc()
-		return
-	}
-	admitted = true
-	id := s.nextID.Add(1)
-	c := &client{
-		srv:   s,
-		id:    id,
-		ws:    ws,
-		conn:  ws.Conn,
-		w:     s.writers[id%uint64(len(s.writers))],
-		ip:    ip,
-		ident: ident,
-		subs:  make(map[string]struct{}),
-	}
-	c.cmds.Init(s.cmdLim)
-	c.touch()
-	c.openedAt = c.lastSeen.Load()
-	ws.SetSession(c)
-	s.reg.add(c)
-	s.m.accepted.Inc()
-	if s.draining.Load() {
-		// Upgraded while Shutdown began: its registry snapshot may have
-		// missed this client (draining is set before the snapshot, so one
-		// of the two sees the other).
-		c.requestClose(closeGoingAway, reasonShutdown, true)
-	}
-}
-
 // reject answers an upgrade request with status and a short text, and
 // counts it.
 func (s *Server) reject(w http.ResponseWriter, counter interface{ Inc() }, status int, msg string) {
@@ -350,27 +234,15 @@ func (s *Server) reject(w http.ResponseWriter, counter interface{ Inc() }, statu
 	http.Error(w, msg, status)
 }
 
-// onClose runs once per upgraded connection, after its last OnMessage.
-func (s *Server) onClose(ws *websocket.Conn, _ error) {
-	c, ok := ws.Session().(*client)
-	if !ok {
-		return
-	}
-	c.closed()
-	s.reg.remove(c)
-	s.perIP.Release(c.ip)
-	if s.conns.Add(-1) == 0 && s.draining.Load() {
-		s.emptyOnce.Do(func() { close(s.empty) })
-	}
-}
-
-// onWritten is nbio's OnWrittenSize: it runs for every write to a socket
-// and credits the bytes to the connection's backlog.
+// onWritten is nbio's OnWrittenSize: it runs for every write to a socket,
+// with nbio's lock of the connection held, and credits the bytes to the
+// connection's backlog.
 func (s *Server) onWritten(nc *nbio.Conn, _ []byte, n int) {
 	s.m.bytesOut.Add(n)
-	if ws, ok := nc.Session().(*websocket.Conn); ok {
-		if c, ok := ws.Session().(*client); ok {
-			c.written.Add(int64(n))
+	if c, ok := nc.Session().(*client); ok {
+		c.written.Add(int64(n))
+		if c.closing.Load() {
+			c.shutdownIfFlushedLocked()
 		}
 	}
 }
@@ -426,7 +298,7 @@ func (s *Server) closeAllSpread(ctx context.Context) {
 	steps := int(s.cfg.DrainPeriod.D() / step)
 	if steps < 1 || len(clients) <= 1 {
 		for _, c := range clients {
-			c.requestClose(closeGoingAway, reasonShutdown, true)
+			c.requestClose(codec.CloseGoingAway, codec.CloseReasonShutdown, true)
 		}
 		return
 	}
@@ -435,7 +307,7 @@ func (s *Server) closeAllSpread(ctx context.Context) {
 	defer t.Stop()
 	for i := 0; i < len(clients); i += perStep {
 		for _, c := range clients[i:min(i+perStep, len(clients))] {
-			c.requestClose(closeGoingAway, reasonShutdown, true)
+			c.requestClose(codec.CloseGoingAway, codec.CloseReasonShutdown, true)
 		}
 		if i+perStep >= len(clients) {
 			break
@@ -444,7 +316,7 @@ func (s *Server) closeAllSpread(ctx context.Context) {
 		case <-t.C:
 		case <-ctx.Done():
 			for _, c := range clients[i+perStep:] {
-				c.requestClose(closeGoingAway, reasonShutdown, true)
+				c.requestClose(codec.CloseGoingAway, codec.CloseReasonShutdown, true)
 			}
 			return
 		}

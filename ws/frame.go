@@ -1,8 +1,12 @@
-package codec
+package ws
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-// WebSocket opcodes (RFC 6455, section 5.2).
+	"wsfan/lib/textcut"
+)
+
+// Opcodes (RFC 6455, section 5.2).
 const (
 	OpContinuation byte = 0x0
 	OpText         byte = 0x1
@@ -12,21 +16,15 @@ const (
 	OpPong         byte = 0xA
 )
 
-// Close codes the server sends (PROTOCOL.md, "Close codes"; RFC 6455, section 7.4.1).
+// Close codes of RFC 6455 section 7.4.1 that this server sends.
 const (
 	CloseNormal          = 1000
-	CloseGoingAway       = 1001 // with CloseReasonShutdown
-	ClosePolicyViolation = 1008 // with CloseReasonSlowConsumer, CloseReasonTokenExpired or CloseReasonRateLimited
-	CloseMessageTooBig   = 1009 // with CloseReasonMessageTooBig
-)
-
-// Close reasons the server sends, byte for byte as PROTOCOL.md lists them.
-const (
-	CloseReasonShutdown      = "shutdown"
-	CloseReasonSlowConsumer  = "slow consumer"
-	CloseReasonTokenExpired  = "token expired"
-	CloseReasonMessageTooBig = "message too big"
-	CloseReasonRateLimited   = "rate limited"
+	CloseGoingAway       = 1001
+	CloseProtocolError   = 1002
+	CloseNoStatus        = 1005 // never on the wire: a close frame without a code
+	CloseInvalidPayload  = 1007 // e.g. a text message that is not UTF-8
+	ClosePolicyViolation = 1008
+	CloseMessageTooBig   = 1009
 )
 
 const (
@@ -36,8 +34,12 @@ const (
 	// MaxCloseReason is the longest close reason, in bytes: a control
 	// payload less the 2-byte code.
 	MaxCloseReason = MaxControlPayload - 2
+	// MaxHeaderLen is the longest frame header: 2 bytes, a 64-bit length
+	// and a masking key.
+	MaxHeaderLen = 14
 
-	finBit = 0x80 // first header byte: final fragment
+	finBit  = 0x80 // first header byte: final fragment
+	rsv1Bit = 0x40 // first header byte: per-message compression (RFC 7692)
 )
 
 // AppendFrameHeader appends the header of a server frame (FIN set, unmasked,
@@ -45,10 +47,19 @@ const (
 // bytes, using the 7-, 16- or 64-bit length form RFC 6455 requires, and
 // returns the extended slice. It panics if payloadLen is negative.
 func AppendFrameHeader(dst []byte, opcode byte, payloadLen int) []byte {
-	b0 := finBit | opcode&0x0F
+	return appendHeader(dst, finBit|opcode&0x0F, payloadLen)
+}
+
+// AppendCompressedHeader is AppendFrameHeader with RSV1 set: the header of
+// a data frame whose payload is a deflated message (RFC 7692, section 6).
+func AppendCompressedHeader(dst []byte, opcode byte, payloadLen int) []byte {
+	return appendHeader(dst, finBit|rsv1Bit|opcode&0x0F, payloadLen)
+}
+
+func appendHeader(dst []byte, b0 byte, payloadLen int) []byte {
 	switch {
 	case payloadLen < 0:
-		panic("codec: negative frame payload length")
+		panic("ws: negative frame payload length")
 	case payloadLen <= 125:
 		return append(dst, b0, byte(payloadLen))
 	case payloadLen <= 0xFFFF:
@@ -58,8 +69,8 @@ func AppendFrameHeader(dst []byte, opcode byte, payloadLen int) []byte {
 	}
 }
 
-// frameHeaderLen returns the length of AppendFrameHeader's output for payloadLen.
-func frameHeaderLen(payloadLen int) int {
+// HeaderLen returns the length of AppendFrameHeader's output for payloadLen.
+func HeaderLen(payloadLen int) int {
 	switch {
 	case payloadLen <= 125:
 		return 2
@@ -79,12 +90,13 @@ func AppendTextFrame(dst []byte, payload []byte) []byte {
 
 // AppendCloseFrame appends a server close frame whose payload is code (2
 // bytes, big-endian) followed by reason cut to at most MaxCloseReason bytes on
-// a UTF-8 boundary, and returns the extended slice. code is not checked
-// against RFC 6455's list of codes a frame may carry.
+// a UTF-8 boundary, and returns the extended slice. code CloseNoStatus gives
+// a close frame without a payload; other codes are not checked.
 func AppendCloseFrame(dst []byte, code int, reason string) []byte {
-	if len(reason) > MaxCloseReason {
-		reason = reason[:runeStart(reason, MaxCloseReason)]
+	if code == CloseNoStatus {
+		return AppendFrameHeader(dst, OpClose, 0)
 	}
+	reason = textcut.Prefix(reason, MaxCloseReason)
 	dst = AppendFrameHeader(dst, OpClose, 2+len(reason))
 	dst = append(dst, byte(code>>8), byte(code))
 	return append(dst, reason...)
