@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 
+	"wsfan/lib/textcut"
 	"wsfan/ws"
 )
 
@@ -111,6 +112,18 @@ func AppendMessageFrame(dst []byte, channel string, seq uint64, ts int64, data [
 	return dst
 }
 
+// MaxAckBytesPerChannel bounds what one channel of a subscribe adds to its
+// subscription_ack: a rejection quoting the name (cut to MaxQuotedChannel
+// bytes, each escaped to at most 6) with a code and a server message, or a
+// subscribed name with its position. Server messages are at most 300 bytes.
+// A command naming n channels is answered with at most
+// n*MaxAckBytesPerChannel + 1 KiB (its id and the fixed fields).
+const MaxAckBytesPerChannel = 2048
+
+// MaxQuotedChannel is the longest channel name a rejection quotes; longer
+// names, all invalid, are cut (textcut.Clip).
+const MaxQuotedChannel = 256
+
 // AppendSubscriptionAck appends
 // {"type":"subscription_ack","id":...,"subscribed":[...],"rejected":[...],
 // "count":N,"positions":[...],"recovered":bool} and returns the extended
@@ -129,7 +142,7 @@ func AppendSubscriptionAck(dst []byte, id string, subscribed []string, rejected 
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"channel":`...)
-			dst = AppendJSONString(dst, r.Channel)
+			dst = AppendJSONString(dst, textcut.Clip(r.Channel, MaxQuotedChannel))
 			dst = append(dst, `,"code":`...)
 			dst = AppendJSONString(dst, r.Code)
 			dst = append(dst, `,"message":`...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"wsfan/ws"
@@ -247,4 +248,28 @@ func TestAppendMessageFrame(t *testing.T) {
 	}
 	f("c", 1, 2, nil)
 	f("c", 1, 2, []byte("1"))
+}
+
+// TestAckBound checks MaxAckBytesPerChannel against the largest entries a
+// channel can add: a rejection quoting a long name of bytes that each
+// escape to 6, and a 128-byte subscribed channel with its position.
+func TestAckBound(t *testing.T) {
+	const n = 50
+	long := strings.Repeat("\x01", 4000)
+	msg := strings.Repeat("\"", 150) // 300 bytes once escaped
+	rejected := make([]Rejection, n)
+	for i := range rejected {
+		rejected[i] = Rejection{Channel: long, Code: CodeTooManySubscriptions, Message: msg}
+	}
+	ch := strings.Repeat("c", 128)
+	id := strings.Repeat("\x01", 64)
+	if b := AppendSubscriptionAck(nil, id, nil, rejected, math.MaxInt, nil, nil); len(b) > n*MaxAckBytesPerChannel+1024 {
+		t.Fatalf("ack of %d rejections: %d bytes; bound %d", n, len(b), n*MaxAckBytesPerChannel+1024)
+	}
+	subscribed := slices.Repeat([]string{ch}, n)
+	positions := slices.Repeat([]Position{{Channel: ch, Epoch: strings.Repeat("e", 32), Seq: math.MaxUint64}}, n)
+	ok := true
+	if b := AppendSubscriptionAck(nil, id, subscribed, nil, math.MaxInt, positions, &ok); len(b) > n*MaxAckBytesPerChannel+1024 {
+		t.Fatalf("ack of %d subscriptions: %d bytes; bound %d", n, len(b), n*MaxAckBytesPerChannel+1024)
+	}
 }

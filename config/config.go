@@ -17,6 +17,7 @@ import (
 
 	"wsfan/auth"
 	"wsfan/cluster"
+	"wsfan/codec"
 	"wsfan/index"
 	"wsfan/limits"
 )
@@ -28,6 +29,7 @@ const (
 	DefaultIndexShards             = 16
 	DefaultMaxConnections          = 100000
 	DefaultMaxSubscriptionsPerConn = 100
+	DefaultMinChannelsPerCommand   = 100
 	DefaultMaxMessageBytes         = 4096
 	DefaultMaxPublishBytes         = 1 << 20
 	DefaultMaxPendingBytes         = 1 << 20
@@ -65,6 +67,13 @@ type Config struct {
 	// MaxSubscriptionsPerConn bounds one connection's subscriptions; past it
 	// a channel is rejected with TOO_MANY_SUBSCRIPTIONS. Default 100.
 	MaxSubscriptionsPerConn int `toml:"max_subscriptions_per_conn"`
+	// MaxChannelsPerCommand bounds the channels one subscribe or unsubscribe
+	// names; a command naming more is answered with an error frame
+	// TOO_MANY_SUBSCRIPTIONS and changes nothing. It bounds the ack, which
+	// must fit in half of max_pending_bytes (codec.MaxAckBytesPerChannel
+	// bytes a channel). Default: max_subscriptions_per_conn, at least 100,
+	// at most what fits.
+	MaxChannelsPerCommand int `toml:"max_channels_per_command"`
 	// MaxMessageBytes bounds a client frame, in bytes; past it the
 	// connection is closed with 1009. Default 4096.
 	MaxMessageBytes int `toml:"max_message_bytes"`
@@ -190,9 +199,10 @@ func (c *Config) applyDefaults() {
 	setInt(&c.IndexShards, DefaultIndexShards)
 	setInt(&c.MaxConnections, DefaultMaxConnections)
 	setInt(&c.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
+	setInt(&c.MaxPendingBytes, DefaultMaxPendingBytes)
+	setInt(&c.MaxChannelsPerCommand, min(max(DefaultMinChannelsPerCommand, c.MaxSubscriptionsPerConn), c.maxChannelsPerCommand()))
 	setInt(&c.MaxMessageBytes, DefaultMaxMessageBytes)
 	setInt(&c.MaxPublishBytes, DefaultMaxPublishBytes)
-	setInt(&c.MaxPendingBytes, DefaultMaxPendingBytes)
 	setDur(&c.PingInterval, DefaultPingInterval)
 	setDur(&c.IdleTimeout, DefaultIdleTimeout)
 	setDur(&c.DrainPeriod, DefaultDrainPeriod)
@@ -249,6 +259,10 @@ func (c *Config) Validate() error {
 	}
 	positive("max_connections", c.MaxConnections)
 	positive("max_subscriptions_per_conn", c.MaxSubscriptionsPerConn)
+	if n, fit := c.MaxChannelsPerCommand, c.maxChannelsPerCommand(); n < 1 || n > fit {
+		bad("max_channels_per_command", "%d is outside [1, %d]: an ack for %d channels may take %d bytes, and must fit in half of max_pending_bytes (%d)",
+			n, fit, n, n*codec.MaxAckBytesPerChannel, c.MaxPendingBytes)
+	}
 	positive("max_publish_bytes", c.MaxPublishBytes)
 	if c.MaxMessageBytes < 64 || c.MaxMessageBytes > 1<<20 {
 		bad("max_message_bytes", "%d is outside [64, 1048576]", c.MaxMessageBytes)
@@ -297,6 +311,12 @@ func (c *Config) Validate() error {
 		bad("cpu_limit", "%d is outside [0, 1024]", c.CPULimit)
 	}
 	return errors.Join(errs...)
+}
+
+// maxChannelsPerCommand is the largest max_channels_per_command whose acks
+// fit in half of max_pending_bytes, at least 1.
+func (c *Config) maxChannelsPerCommand() int {
+	return max(1, c.MaxPendingBytes/2/codec.MaxAckBytesPerChannel)
 }
 
 // SlogLevel returns log_level as a slog.Level.

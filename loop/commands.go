@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"fmt"
 	"time"
 
 	"wsfan/codec"
@@ -35,6 +36,13 @@ func (s *Server) onMessage(c *client, op byte, data []byte) {
 			code, msg = e.Code, e.Message
 		}
 		c.replyError(cmd.ID, code, msg)
+		return
+	}
+	if n := len(cmd.Channels); n > s.cfg.MaxChannelsPerCommand {
+		// Refused whole: the ack of so many channels could pass
+		// max_pending_bytes by itself.
+		c.replyError(cmd.ID, codec.CodeTooManySubscriptions,
+			fmt.Sprintf("the command names %d channels; max_channels_per_command is %d", n, s.cfg.MaxChannelsPerCommand))
 		return
 	}
 	switch cmd.Type {

@@ -432,15 +432,16 @@ func hostileCases(s *Server) []hostileCase {
 	// --- Channel names.
 	add("many channels past max_subscriptions_per_conn", func(t *testing.T) string {
 		c := dial(t, s)
-		chans := make([]string, 500)
+		limit := s.cfg.MaxSubscriptionsPerConn
+		chans := make([]string, limit+limit/2)
 		for i := range chans {
 			chans[i] = fmt.Sprintf("c%d", i)
 		}
-		ack := c.subscribe("m", chans...)
-		limit := s.cfg.MaxSubscriptionsPerConn
-		if *ack.Count != limit || len(ack.Subscribed) != limit || ack.Subscribed[limit-1] != chans[limit-1] || len(ack.Rejected) != len(chans)-limit {
+		first := c.subscribe("m1", chans[:limit/2]...)
+		ack := c.subscribe("m2", chans[limit/2:]...)
+		if *first.Count != limit/2 || *ack.Count != limit || len(ack.Subscribed) != limit-limit/2 || ack.Subscribed[0] != chans[limit/2] || len(ack.Rejected) != len(chans)-limit {
 			t.Fatalf("ack count %d, %d subscribed, %d rejected; want %d, %d, %d",
-				*ack.Count, len(ack.Subscribed), len(ack.Rejected), limit, limit, len(chans)-limit)
+				*ack.Count, len(ack.Subscribed), len(ack.Rejected), limit, limit-limit/2, len(chans)-limit)
 		}
 		for _, r := range ack.Rejected {
 			if r.Code != "TOO_MANY_SUBSCRIPTIONS" {
@@ -453,9 +454,23 @@ func hostileCases(s *Server) []hostileCase {
 		alive(t, c)
 		return fmt.Sprintf("subscription_ack count %d, %d rejected TOO_MANY_SUBSCRIPTIONS (%d-byte ack)", *ack.Count, len(ack.Rejected), len(ack.raw))
 	})
-	add("one channel repeated 300 times", func(t *testing.T) string {
+	add("more channels than max_channels_per_command", func(t *testing.T) string {
 		c := dial(t, s)
-		ack := c.subscribe("r", slices.Repeat([]string{"dup.ch"}, 300)...)
+		chans := make([]string, s.cfg.MaxChannelsPerCommand+1)
+		for i := range chans {
+			chans[i] = fmt.Sprintf("x%d", i)
+		}
+		c.send(`{"type":"unsubscribe","id":"u","data":{"channels":["` + strings.Join(chans, `","`) + `"]}}`)
+		e := c.expect("error")
+		if e.Code != "TOO_MANY_SUBSCRIPTIONS" || e.ID != "u" {
+			t.Fatalf("unsubscribe of %d channels -> %s; want TOO_MANY_SUBSCRIPTIONS", len(chans), e.raw)
+		}
+		alive(t, c)
+		return fmt.Sprintf("error %s %q; connection open", e.Code, e.Message)
+	})
+	add("one channel repeated 100 times", func(t *testing.T) string {
+		c := dial(t, s)
+		ack := c.subscribe("r", slices.Repeat([]string{"dup.ch"}, 100)...)
 		if *ack.Count != 1 || len(ack.Subscribed) != 1 || len(ack.Rejected) != 0 {
 			t.Fatalf("ack %s; want one subscription", ack.raw)
 		}
