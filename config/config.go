@@ -134,7 +134,7 @@ type History struct {
 // Default returns a Config with every default filled in.
 func Default() *Config {
 	c := &Config{}
-	c.applyDefaults()
+	c.ApplyDefaults()
 	return c
 }
 
@@ -166,7 +166,7 @@ func Parse(b []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("unknown key(s): %s", strings.Join(keys, ", "))
 	}
-	c.applyDefaults()
+	c.ApplyDefaults()
 	if err := c.applyEnv(os.Getenv); err != nil {
 		return nil, err
 	}
@@ -176,7 +176,10 @@ func Parse(b []byte) (*Config, error) {
 	return c, nil
 }
 
-func (c *Config) applyDefaults() {
+// ApplyDefaults fills every key left zero with its default; keys whose
+// default derives from others (max_channels_per_command) take it from
+// their current values.
+func (c *Config) ApplyDefaults() {
 	setStr := func(p *string, v string) {
 		if *p == "" {
 			*p = v

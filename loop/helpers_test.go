@@ -29,8 +29,13 @@ func startServer(t testing.TB, mutate func(*config.Config)) *Server {
 	cfg.PublishKeys = []string{testKey}
 	cfg.DrainPeriod = config.Duration(50 * time.Millisecond)
 	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
+	derived := cfg.MaxChannelsPerCommand
 	if mutate != nil {
 		mutate(cfg)
+	}
+	if cfg.MaxChannelsPerCommand == derived { // follow max_pending_bytes and max_subscriptions_per_conn
+		cfg.MaxChannelsPerCommand = 0
+		cfg.ApplyDefaults()
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)

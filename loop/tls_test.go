@@ -7,7 +7,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -15,12 +17,16 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"wsfan/codec"
 	"wsfan/config"
 )
 
@@ -185,4 +191,179 @@ func TestTLSConfigErrors(t *testing.T) {
 	f(garbage, keyFile, "cert_file")
 	f(certFile, filepath.Join(t.TempDir(), "missing.pem"), "cert_file")
 	f(keyFile, certFile, "cert_file")
+}
+
+// dialTLS connects a gorilla client over wss:// trusting roots.
+func dialTLS(t *testing.T, s *Server, roots *x509.CertPool) *wsClient {
+	t.Helper()
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+	conn, _, err := d.Dial("wss://"+s.PublicAddr()+"/ws", nil)
+	if err != nil {
+		t.Fatalf("wss dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return &wsClient{t: t, conn: conn}
+}
+
+// nbioQueued returns the bytes nbio holds for c's socket, not yet taken by
+// the kernel: nbio's own count, read from its connection (a test-only look
+// inside nbio v1.6.12), under nbio's lock so that it matches c's counters.
+func nbioQueued(t *testing.T, c *client) (queued, estimate int64) {
+	t.Helper()
+	c.nbc.Lock()
+	defer c.nbc.Unlock()
+	f := reflect.ValueOf(c.nbc).Elem().FieldByName("left")
+	if !f.IsValid() {
+		t.Fatal("nbio.Conn has no field left: update this test for the nbio version in go.mod")
+	}
+	return f.Int(), c.handed.Load() - c.written.Load()
+}
+
+// TestTLSBacklog checks the backlog of a wss:// connection: after 100,000
+// socket writes it still equals what nbio really holds, so a client that
+// stops reading is closed as a slow consumer (1008) with the server's
+// memory for it bounded, while a client reading on gets every publication.
+// The backlog once counted plaintext handed to TLS against TLS records
+// written, drifted below zero, and stopped counting nbio's queue at all.
+func TestTLSBacklog(t *testing.T) {
+	certFile, keyFile, roots := selfSigned(t)
+	const maxPending = 256 << 10
+	s := startServer(t, func(c *config.Config) {
+		c.CertFile, c.KeyFile = certFile, keyFile
+		c.MaxPendingBytes = maxPending
+	})
+	const channel = "tls.backlog"
+	good := dialTLS(t, s, roots)
+	good.subscribe("g", channel)
+	slow := dialTLS(t, s, roots)
+	slow.subscribe("s", channel)
+	var srvSlow *client
+	s.reg.each(nil, func(c *client) {
+		if srvSlow == nil || c.id > srvSlow.id {
+			srvSlow = c
+		}
+	})
+
+	// Both clients read in the background; the slow one stops when told.
+	type reader struct {
+		got    atomic.Uint64 // last seq read
+		closed chan [2]any   // close code and reason, once
+	}
+	read := func(c *wsClient, pause <-chan struct{}) *reader {
+		r := &reader{closed: make(chan [2]any, 1)}
+		_ = c.conn.SetReadDeadline(time.Time{})
+		go func() {
+			for {
+				select {
+				case <-pause:
+					pause = nil
+					time.Sleep(time.Hour) // until the test ends (the connection is closed then)
+				default:
+				}
+				_, b, err := c.conn.ReadMessage()
+				if err != nil {
+					var ce *websocket.CloseError
+					if errors.As(err, &ce) {
+						r.closed <- [2]any{ce.Code, ce.Text}
+					}
+					close(r.closed)
+					return
+				}
+				var f frame
+				if json.Unmarshal(b, &f) == nil && f.Type == "message" {
+					if f.Seq != r.got.Load()+1 {
+						r.closed <- [2]any{-1, fmt.Sprintf("seq %d after %d", f.Seq, r.got.Load())}
+						close(r.closed)
+						return
+					}
+					r.got.Store(f.Seq)
+				}
+			}
+		}()
+		return r
+	}
+	pause := make(chan struct{})
+	goodR, slowR := read(good, nil), read(slow, pause)
+	caughtUp := func(t *testing.T, seq uint64, rs ...*reader) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for i := 0; i < len(rs); {
+			select {
+			case c := <-rs[i].closed:
+				t.Fatalf("reader %d stopped at seq %d of %d: %v", i, rs[i].got.Load(), seq, c)
+			default:
+			}
+			if rs[i].got.Load() == seq {
+				i++
+				continue
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("reader %d at seq %d of %d", i, rs[i].got.Load(), seq)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+
+	seq := uint64(0)
+	pub := func() {
+		seq++
+		s.publish([]codec.Publication{{Channel: channel, Data: []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, seq, strings.Repeat("p", 64)))}})
+	}
+	// 100,000 writes to the slow client: one publication each, the next
+	// once the socket took it.
+	for i := 0; i < 100_000; i++ {
+		pub()
+		for srvSlow.written.Load() < srvSlow.handed.Load() || srvSlow.handed.Load() == 0 {
+			runtime.Gosched()
+		}
+		if seq%1000 == 0 {
+			caughtUp(t, seq, goodR, slowR)
+		}
+	}
+	if q, est := nbioQueued(t, srvSlow); q != est {
+		t.Fatalf("after %d publications: nbio holds %d bytes, the backlog says %d", seq, q, est)
+	}
+
+	// The slow client stops reading: nbio's queue grows, and the backlog
+	// follows it exactly.
+	close(pause)
+	for q, _ := nbioQueued(t, srvSlow); q < maxPending/4; q, _ = nbioQueued(t, srvSlow) {
+		pub()
+		caughtUp(t, seq, goodR)
+	}
+	waitFor(t, "the slow client's writes handed over", func() bool {
+		srvSlow.mu.Lock()
+		idle := srvSlow.out == nil && !srvSlow.queued
+		srvSlow.mu.Unlock()
+		return idle
+	})
+	if q, est := nbioQueued(t, srvSlow); q != est {
+		t.Fatalf("with the slow client not reading: nbio holds %d bytes, the backlog says %d", q, est)
+	}
+
+	// Publishing on closes the slow client as a slow consumer; nbio never
+	// holds much more than max_pending_bytes for it, and the good client
+	// misses nothing.
+	for srvSlow.closing.Load() == false {
+		pub()
+		caughtUp(t, seq, goodR)
+		if q, _ := nbioQueued(t, srvSlow); q > maxPending+64<<10 {
+			t.Fatalf("nbio holds %d bytes for the slow client; max_pending_bytes is %d", q, maxPending)
+		}
+		if seq > 100_000+uint64(maxPending) {
+			t.Fatalf("the slow client was never closed")
+		}
+	}
+	for i := 0; i < 100; i++ {
+		pub()
+	}
+	caughtUp(t, seq, goodR)
+	if s.m.slowConsumers.Get() != 1 {
+		t.Fatalf("%d slow consumers counted; want 1", s.m.slowConsumers.Get())
+	}
+	select {
+	case c := <-goodR.closed:
+		t.Fatalf("the good client was closed: %v", c)
+	default:
+	}
 }
