@@ -1,12 +1,16 @@
 // Command bench is wsfan's load generator: it opens many WebSocket
 // connections to a wsfan server on this machine's loopback, subscribes
 // them, publishes through the admin API and reports what the server and
-// the clients did.
+// the clients did. It is a module of its own (wsfan/bench): it imports no
+// wsfan package and speaks only the wire protocol (PROTOCOL.md), so its
+// dependencies (plots, histograms, a progress bar) stay out of the
+// server's go.mod.
 //
 // Usage:
 //
-//	go run ./bench -scenario seed -spawn -server-cpus 0 -load-cpus 1 -report docs/img
-//	go run ./bench -url ws://127.0.0.1:8080/ws -admin http://127.0.0.1:9090 -pid $(pidof wsfan) -conns 2000 -rate 50 -duration 10s
+//	cd bench   # its own module, wsfan/bench
+//	go run . -scenario seed -spawn -server-cpus 0 -load-cpus 1 -report ../docs/img
+//	go run . -url ws://127.0.0.1:8080/ws -admin http://127.0.0.1:9090 -pid $(pidof wsfan) -conns 2000 -rate 50 -duration 10s
 //
 // Scenarios (-scenario; explicit flags override a preset): seed (10K
 // connections on the same 5 channels, 25 publications/s), tokens (3 zipf
@@ -30,9 +34,10 @@
 // stdin and answer with snapshots on stdout. The parent (the coordinator)
 // runs the publisher, samples the server's /proc/<pid>/{stat,status,io}
 // and admin /metrics every -interval, and merges the children's
-// HdrHistograms. -spawn builds (or takes -server-bin) and starts the
-// server with a temp config on free loopback ports, pinned with taskset to
-// -server-cpus; -load-cpus re-executes the load under taskset.
+// HdrHistograms. -spawn builds the server from the repository root
+// (-server-src; or takes -server-bin) and starts it with a temp config on
+// free loopback ports, pinned with taskset to -server-cpus; -load-cpus
+// re-executes the load under taskset.
 //
 // What it measures: connect rate, connect-to-ack latency and failures;
 // server RSS (KB per connection) and CPU (cores, µs per delivery); the

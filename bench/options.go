@@ -35,7 +35,7 @@ type options struct {
 	Key        string `json:"-"`     // publish key
 	Spawn      bool   `json:"spawn"`
 	ServerBin  string `json:"server_bin"`
-	ServerSrc  string `json:"-"`           // package to build when ServerBin is empty
+	ServerSrc  string `json:"-"`           // server module directory to build when ServerBin is empty; "": found upwards
 	ServerCPUs string `json:"server_cpus"` // taskset list for the spawned server
 	LoadCPUs   string `json:"load_cpus"`   // taskset list for the load processes
 
@@ -144,7 +144,6 @@ func defaults() *options {
 		URL:         "ws://127.0.0.1:8080/ws",
 		Admin:       "http://127.0.0.1:9090",
 		Key:         defaultKey,
-		ServerSrc:   ".",
 		Conns:       1000,
 		Ramp:        5000,
 		Procs:       1,
@@ -174,7 +173,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = func() {
-		fmt.Fprintf(errOut, "usage: go run ./bench [-scenario NAME] [flags]\nscenarios: %s\n\n", scenarioNames())
+		fmt.Fprintf(errOut, "usage: go run . [-scenario NAME] [flags] (in bench/)\nscenarios: %s\n\n", scenarioNames())
 		fs.PrintDefaults()
 	}
 	var stages string
@@ -186,7 +185,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.StringVar(&o.Key, "key", o.Key, "publish key (Authorization: Bearer)")
 	fs.BoolVar(&o.Spawn, "spawn", false, "start a server for the run (temp config, free loopback ports); ignores -url -admin -pid")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "server binary for -spawn; empty: go build -server-src")
-	fs.StringVar(&o.ServerSrc, "server-src", o.ServerSrc, "package to build for -spawn without -server-bin")
+	fs.StringVar(&o.ServerSrc, "server-src", o.ServerSrc, "directory of the server module to build for -spawn without -server-bin (default: the nearest directory at or above the working directory whose go.mod is module wsfan)")
 	fs.StringVar(&o.ServerCPUs, "server-cpus", "", "taskset CPU list for the spawned server (e.g. 0); empty: not pinned")
 	fs.StringVar(&o.LoadCPUs, "load-cpus", "", "taskset CPU list for the load processes (e.g. 1); empty: not pinned")
 	fs.IntVar(&o.Conns, "conns", o.Conns, "connections")

@@ -11,7 +11,7 @@ import (
 // TestSmoke builds the server, spawns it on free loopback ports and runs a
 // 200-connection, 2-second scenario end to end: every publication must
 // reach every subscriber, in order, and the server must be empty after.
-// Run it alone with: flock /tmp/wsfan-bench.lock go test ./bench -run TestSmoke
+// Run it alone with (in bench/): flock /tmp/wsfan-bench.lock go test -run TestSmoke .
 // (WSFAN_BENCH_SERVER_BIN=path uses a prebuilt server instead).
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
@@ -20,7 +20,7 @@ func TestSmoke(t *testing.T) {
 	bin := os.Getenv("WSFAN_BENCH_SERVER_BIN") // a prebuilt server, if given
 	if bin == "" {
 		var err error
-		if bin, err = buildServer("..", t.TempDir()); err != nil { // the module root: package main of wsfan
+		if bin, err = buildServer("..", t.TempDir()); err != nil { // the repository root: the server module
 			t.Fatal(err)
 		}
 	}
