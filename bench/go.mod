@@ -3,6 +3,7 @@ module wsfan/bench
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/lesismal/nbio v1.6.12
 	github.com/schollz/progressbar/v3 v3.19.1

@@ -39,6 +39,17 @@ type options struct {
 	ServerCPUs string `json:"server_cpus"` // taskset list for the spawned server
 	LoadCPUs   string `json:"load_cpus"`   // taskset list for the load processes
 
+	// The spawned server's config (servercfg.go): PingInterval 0 keeps the
+	// server's default; Conflate lists the [conflation] patterns (none:
+	// no table) and ConflateInterval its interval (0: the server's
+	// default, 100ms); ServerConfig is a TOML file and ServerTOML TOML
+	// text merged over the generated config, in that order.
+	PingInterval     time.Duration `json:"ping_interval,omitempty"`
+	Conflate         []string      `json:"conflate,omitempty"`
+	ConflateInterval time.Duration `json:"conflate_interval,omitempty"`
+	ServerConfig     string        `json:"server_config,omitempty"`
+	ServerTOML       string        `json:"server_toml,omitempty"`
+
 	// Connections.
 	Conns       int           `json:"conns"`
 	Stages      []int         `json:"stages,omitempty"` // connection targets, measured in turn
@@ -188,6 +199,19 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.StringVar(&o.ServerSrc, "server-src", o.ServerSrc, "directory of the server module to build for -spawn without -server-bin (default: the nearest directory at or above the working directory whose go.mod is module wsfan)")
 	fs.StringVar(&o.ServerCPUs, "server-cpus", "", "taskset CPU list for the spawned server (e.g. 0); empty: not pinned")
 	fs.StringVar(&o.LoadCPUs, "load-cpus", "", "taskset CPU list for the load processes (e.g. 1); empty: not pinned")
+	fs.DurationVar(&o.PingInterval, "ping-interval", o.PingInterval, "spawned server's ping_interval (idle_timeout becomes 3x); 0: the server's default (25s)")
+	fs.Func("conflate", "spawned server's [conflation] channels: comma-separated patterns (PROTOCOL.md \"Conflation\")", func(v string) error {
+		o.Conflate = nil
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				o.Conflate = append(o.Conflate, p)
+			}
+		}
+		return nil
+	})
+	fs.DurationVar(&o.ConflateInterval, "conflate-interval", o.ConflateInterval, "spawned server's [conflation] interval; 0: the server's default (100ms)")
+	fs.StringVar(&o.ServerConfig, "server-config", o.ServerConfig, "TOML file merged over the spawned server's generated config (its tables merge key by key)")
+	fs.Var(tomlLines{&o.ServerTOML}, "server-toml", "TOML merged over the spawned server's config after -server-config, e.g. 'compression = true' (repeatable: the values are joined by newlines)")
 	fs.IntVar(&o.Conns, "conns", o.Conns, "connections")
 	fs.StringVar(&stages, "stages", "", "comma-separated connection targets measured in turn (overrides -conns)")
 	fs.Float64Var(&o.Ramp, "ramp", o.Ramp, "new connections per second, all load processes together")
@@ -238,7 +262,11 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		preset(o)
-		// Parse again so that explicit flags override the preset.
+		// Parse again so that explicit flags override the preset; the
+		// repeatable -server-toml collects its values afresh.
+		if set["server-toml"] {
+			o.ServerTOML = ""
+		}
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
@@ -348,6 +376,18 @@ func (o *options) validate() error {
 	}
 	if o.ChartsFrom != "" && o.Report == "" {
 		bad("-charts-from needs -report")
+	}
+	if o.PingInterval < 0 || o.ConflateInterval < 0 {
+		bad("-ping-interval and -conflate-interval must not be negative")
+	}
+	serverFlags := o.PingInterval > 0 || len(o.Conflate) > 0 || o.ConflateInterval > 0 || o.ServerConfig != "" || o.ServerTOML != ""
+	if serverFlags && !o.Spawn {
+		bad("-ping-interval, -conflate, -conflate-interval, -server-config and -server-toml configure a spawned server: they need -spawn")
+	}
+	if o.Spawn {
+		if _, err := serverConfig(1, 2, 0, o); err != nil {
+			bad("%v", err)
+		}
 	}
 	if !o.Spawn {
 		if err := checkLoopbackURL(o.URL, "ws"); err != nil {

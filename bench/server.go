@@ -119,21 +119,6 @@ func cpuCount(list string) (int, error) {
 	return n, nil
 }
 
-// serverConfig is the spawned server's TOML: loopback ports, the run's
-// key, cpu_limit from the pinning, a short drain; every other key keeps
-// its default (max_connections 100000, ping_interval 25s,
-// max_pending_bytes 1 MiB).
-func serverConfig(port, adminPort, cpus int, key string) string {
-	return fmt.Sprintf(`# written by the load generator (bench/) for -spawn
-listen = "127.0.0.1:%d"
-admin_listen = "127.0.0.1:%d"
-publish_keys = [%q]
-cpu_limit = %d
-drain_period = "1s"
-shutdown_timeout = "5s"
-`, port, adminPort, key, cpus)
-}
-
 // spawnServer starts o.ServerBin (pinned to o.ServerCPUs) on free
 // loopback ports and waits until it is healthy.
 func spawnServer(ctx context.Context, o *options) (*target, error) {
@@ -165,7 +150,12 @@ func spawnServer(ctx context.Context, o *options) (*target, error) {
 		}
 	}
 	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte(serverConfig(port, adminPort, cpus, o.Key)), 0o600); err != nil {
+	text, err := serverConfig(port, adminPort, cpus, o)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// TestSmoke builds the server, spawns it on free loopback ports and runs a
-// 200-connection, 2-second scenario end to end: every publication must
+// TestSmoke builds the server, spawns it on free loopback ports (pings
+// every second) and runs a 200-connection, 2-second scenario end to end: every publication must
 // reach every subscriber, in order, and the server must be empty after.
 // Run it alone with (in bench/): flock /tmp/wsfan-bench.lock go test -run TestSmoke .
 // (WSFAN_BENCH_SERVER_BIN=path uses a prebuilt server instead).
@@ -24,7 +24,10 @@ func TestSmoke(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s"}, io.Discard)
+	// A 1 s ping interval: the clients answer pings while they count
+	// deliveries, and the config passthrough reaches the server.
+	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s",
+		"-ping-interval", "1s", "-server-toml", "max_pending_bytes = 2097152"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
