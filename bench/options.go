@@ -34,6 +34,8 @@ type options struct {
 	PID        int    `json:"pid"`   // server pid for /proc stats; 0: none
 	Key        string `json:"-"`     // publish key
 	Spawn      bool   `json:"spawn"`
+	Target     string `json:"target"`              // the spawned server: wsfan or raw (targetWsfan, targetRaw)
+	Reference  string `json:"reference,omitempty"` // "raw": run against wsfan, then the raw server (compare.go)
 	ServerBin  string `json:"server_bin"`
 	ServerSrc  string `json:"-"`           // server module directory to build when ServerBin is empty; "": found upwards
 	ServerCPUs string `json:"server_cpus"` // taskset list for the spawned server
@@ -138,6 +140,15 @@ var scenarios = map[string]func(o *options){
 		o.Tokens, o.Dist, o.ZipfS, o.PerConn, o.User = 1000, distZipf, 1.0, 3, true
 		o.Settle = 3 * time.Second
 	},
+	// uniform: 10K connections on 3 distinct token channels each of 1,000,
+	// uniform popularity (~30 subscribers per channel), one publication
+	// per POST at 833/s: ~25K deliveries/s, each connection receiving
+	// 2.5 messages/s, so that nothing coalesces. With -reference raw the
+	// same load runs against the raw server too (issue #11's 1.1x).
+	"uniform": func(o *options) {
+		o.Conns, o.Tokens, o.Dist, o.PerConn, o.User = 10000, 1000, distUniform, 3, false
+		o.Rate, o.Batch, o.Duration = 833, 1, 10*time.Second
+	},
 	// smoke: the integration test's small end-to-end run.
 	"smoke": func(o *options) {
 		o.Conns, o.Tokens, o.Dist, o.ZipfS, o.PerConn, o.User = 200, 20, distZipf, 1.0, 3, true
@@ -146,7 +157,7 @@ var scenarios = map[string]func(o *options){
 }
 
 func scenarioNames() string {
-	return "seed, tokens, hot, churn, idle, smoke"
+	return "seed, tokens, hot, churn, idle, uniform, smoke"
 }
 
 // defaults returns the options every scenario starts from.
@@ -155,6 +166,7 @@ func defaults() *options {
 		URL:         "ws://127.0.0.1:8080/ws",
 		Admin:       "http://127.0.0.1:9090",
 		Key:         defaultKey,
+		Target:      targetWsfan,
 		Conns:       1000,
 		Ramp:        5000,
 		Procs:       1,
@@ -195,6 +207,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.PID, "pid", 0, "pid of a running server, for RSS and CPU from /proc")
 	fs.StringVar(&o.Key, "key", o.Key, "publish key (Authorization: Bearer)")
 	fs.BoolVar(&o.Spawn, "spawn", false, "start a server for the run (temp config, free loopback ports); ignores -url -admin -pid")
+	fs.StringVar(&o.Target, "target", o.Target, "server to spawn: wsfan, or raw (the reference server of bench/rawserver: one write(2) per delivery)")
+	fs.StringVar(&o.Reference, "reference", o.Reference, "raw: run the same load against the spawned wsfan, then against the raw reference server, and print both servers' CPU per delivery and their ratio")
 	fs.StringVar(&o.ServerBin, "server-bin", "", "server binary for -spawn; empty: go build -server-src")
 	fs.StringVar(&o.ServerSrc, "server-src", o.ServerSrc, "directory of the server module to build for -spawn without -server-bin (default: the nearest directory at or above the working directory whose go.mod is module wsfan)")
 	fs.StringVar(&o.ServerCPUs, "server-cpus", "", "taskset CPU list for the spawned server (e.g. 0); empty: not pinned")
@@ -379,6 +393,30 @@ func (o *options) validate() error {
 	}
 	if o.PingInterval < 0 || o.ConflateInterval < 0 {
 		bad("-ping-interval and -conflate-interval must not be negative")
+	}
+	switch o.Target {
+	case targetWsfan:
+	case targetRaw:
+		if !o.Spawn {
+			bad("-target raw needs -spawn (the raw server is run by this program)")
+		}
+	default:
+		bad("-target must be wsfan or raw, not %q", o.Target)
+	}
+	switch o.Reference {
+	case "":
+	case targetRaw:
+		if !o.Spawn || o.Target != targetWsfan {
+			bad("-reference raw needs -spawn and -target wsfan")
+		}
+	default:
+		bad("-reference must be raw or empty, not %q", o.Reference)
+	}
+	if len(o.Conflate) > 0 && (o.Target == targetRaw || o.Reference != "") {
+		bad("-conflate: the raw reference server does not conflate")
+	}
+	if o.ConflateInterval > 0 && len(o.Conflate) == 0 {
+		bad("-conflate-interval needs -conflate")
 	}
 	serverFlags := o.PingInterval > 0 || len(o.Conflate) > 0 || o.ConflateInterval > 0 || o.ServerConfig != "" || o.ServerTOML != ""
 	if serverFlags && !o.Spawn {

@@ -14,8 +14,8 @@ import (
 // printTable writes the result as readable tables.
 func printTable(w io.Writer, r *result) {
 	o := r.Options
-	fmt.Fprintf(w, "== %s (scenario %q) on %d CPUs, %s; server cpus %q, load cpus %q, %d load process(es); %.1f s\n",
-		r.Label, r.Scenario, r.Machine.CPUs, r.Machine.GoVersion, orAll(r.Machine.ServerCPUs), orAll(r.Machine.LoadCPUs), o.Procs, r.Elapsed)
+	fmt.Fprintf(w, "== %s (scenario %q, server %s) on %d CPUs, %s; server cpus %q, load cpus %q, %d load process(es); %.1f s\n",
+		r.Label, r.Scenario, orDefault(r.Server.Target, targetWsfan), r.Machine.CPUs, r.Machine.GoVersion, orAll(r.Machine.ServerCPUs), orAll(r.Machine.LoadCPUs), o.Procs, r.Elapsed)
 	fmt.Fprintf(w, "   subscriptions: %s; publications: %.0f/s", describeSubs(o), o.Rate)
 	if o.UserFrac > 0 {
 		fmt.Fprintf(w, " (%.0f%% to user channels)", 100*o.UserFrac)
@@ -121,6 +121,13 @@ func describeSubs(o *options) string {
 	}
 	if o.User {
 		s += " + own user channel"
+	}
+	return s
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
 	}
 	return s
 }

@@ -41,9 +41,10 @@ type machine struct {
 }
 
 type serverInfo struct {
-	PID        int   `json:"pid"`
-	Spawned    bool  `json:"spawned"`
-	RSSStartKB int64 `json:"rss_start_kb"`
+	Target     string `json:"target"` // wsfan or raw
+	PID        int    `json:"pid"`
+	Spawned    bool   `json:"spawned"`
+	RSSStartKB int64  `json:"rss_start_kb"`
 }
 
 // stageResult is one ramp to a connection target, then a settle.

@@ -88,7 +88,10 @@ func run(ctx context.Context, o *options, log io.Writer) (*result, error) {
 			fmt.Fprintf(log, "bench: %v\n", err)
 		}
 	}()
-	c.res.Server.PID, c.res.Server.Spawned = c.tgt.pid, c.tgt.spawned
+	c.res.Server.PID, c.res.Server.Spawned, c.res.Server.Target = c.tgt.pid, c.tgt.spawned, o.Target
+	if o.Target == targetRaw && (o.PingInterval > 0 || o.ServerConfig != "" || o.ServerTOML != "") {
+		c.note("the raw reference server has no config: -ping-interval, -server-config and -server-toml applied to wsfan only (raw sends no pings)")
+	}
 	err = c.execute()
 	c.res.Elapsed = time.Since(c.start).Seconds()
 	if err != nil {

@@ -119,25 +119,31 @@ func cpuCount(list string) (int, error) {
 	return n, nil
 }
 
-// spawnServer starts o.ServerBin (pinned to o.ServerCPUs) on free
-// loopback ports and waits until it is healthy.
+// Targets of -target: the server spawned for a run.
+const (
+	targetWsfan = "wsfan" // the server, from -server-bin or built from -server-src
+	targetRaw   = "raw"   // bench/rawserver, run by this executable with -raw-server
+)
+
+// rawServerFlag makes this executable the raw reference server
+// (bench/rawserver); it must be the first argument.
+const rawServerFlag = "-raw-server"
+
+// spawnServer starts the run's server (o.Target; pinned to o.ServerCPUs)
+// on free loopback ports and waits until it is healthy.
 func spawnServer(ctx context.Context, o *options) (*target, error) {
 	dir, err := os.MkdirTemp("", "wsfan-bench-")
 	if err != nil {
 		return nil, err
 	}
 	t := &target{spawned: true, dir: dir, exited: make(chan struct{})}
-	bin := o.ServerBin
-	if bin == "" {
-		if bin, err = buildServer(o.ServerSrc, dir); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
+	fail := func(err error) (*target, error) {
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	cpus, err := cpuCount(o.ServerCPUs)
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("-server-cpus: %w", err)
+		return fail(fmt.Errorf("-server-cpus: %w", err))
 	}
 	var port, adminPort int
 	for port == adminPort {
@@ -145,35 +151,47 @@ func spawnServer(ctx context.Context, o *options) (*target, error) {
 			adminPort, err = freePort()
 		}
 		if err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("cannot find a free port: %w", err)
+			return fail(fmt.Errorf("cannot find a free port: %w", err))
 		}
 	}
-	cfg := filepath.Join(dir, "config.toml")
-	text, err := serverConfig(port, adminPort, cpus, o)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+	var args []string
+	switch o.Target {
+	case targetRaw:
+		exe, err := os.Executable()
+		if err != nil {
+			return fail(fmt.Errorf("cannot find this executable for the raw server: %w", err))
+		}
+		args = []string{exe, rawServerFlag, "-listen", fmt.Sprintf("127.0.0.1:%d", port),
+			"-admin-listen", fmt.Sprintf("127.0.0.1:%d", adminPort), "-key", o.Key}
+	default:
+		bin := o.ServerBin
+		if bin == "" {
+			if bin, err = buildServer(o.ServerSrc, dir); err != nil {
+				return fail(err)
+			}
+		}
+		text, err := serverConfig(port, adminPort, cpus, o)
+		if err != nil {
+			return fail(err)
+		}
+		cfg := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+			return fail(err)
+		}
+		args = []string{bin, "-config", cfg}
 	}
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return fail(err)
 	}
 	defer logf.Close()
-	args := []string{bin, "-config", cfg}
 	if o.ServerCPUs != "" {
 		args = append([]string{"taskset", "-c", o.ServerCPUs}, args...) // taskset execs: the pid is the server's
 	}
 	t.cmd = exec.Command(args[0], args[1:]...)
 	t.cmd.Stdout, t.cmd.Stderr = logf, logf
 	if err := t.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("cannot start the server: %w", err)
+		return fail(fmt.Errorf("cannot start the server: %w", err))
 	}
 	go func() { _ = t.cmd.Wait(); close(t.exited) }()
 	t.pid = t.cmd.Process.Pid

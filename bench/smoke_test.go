@@ -73,3 +73,42 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSmokeRaw runs the smoke scenario against the raw reference server
+// (this test binary, as -raw-server; see TestMain): everything delivered,
+// in order, one socket write per delivery, and the gauges at zero after.
+func TestSmokeRaw(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns the raw server and opens 200 connections")
+	}
+	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-target", "raw", "-quiet", "-drain", "10s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := run(ctx, o, io.Discard)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if len(res.Stages) != 1 || res.Stages[0].Connected != 200 || res.Stages[0].Failed != 0 {
+		t.Fatalf("connections: %+v; connect failures %v", res.Stages, res.FailLog)
+	}
+	l := res.Loss
+	if l == nil || l.Expected == 0 || l.Missing != 0 || l.Gaps != 0 || l.Dups != 0 || l.Received != l.Expected {
+		t.Fatalf("loss: %+v", l)
+	}
+	if len(res.Closes) != 0 || res.ErrorFrames != 0 {
+		t.Fatalf("closes %v, error frames %d", res.Closes, res.ErrorFrames)
+	}
+	// Nothing but deliveries is written while publishing: one write each.
+	if p := res.Publish; p.DeliveriesPerWrite < 0.98 || p.DeliveriesPerWrite > 1.0001 || p.CPUPerDeliveryUS <= 0 {
+		t.Fatalf("deliveries per write %.4f, CPU per delivery %.2f µs", p.DeliveriesPerWrite, p.CPUPerDeliveryUS)
+	}
+	if res.End == nil || !res.End.Zero {
+		t.Fatalf("after every client left: %+v", res.End)
+	}
+	if res.Server.Target != targetRaw {
+		t.Fatalf("server target %q", res.Server.Target)
+	}
+}
