@@ -32,6 +32,10 @@ func (c *chanStats) observe(seq uint64) {
 	}
 }
 
+// restart begins a new stream (a new connection of the slot): the next
+// seq is not judged against the last one.
+func (c *chanStats) restart() { c.seen = false }
+
 // missing returns how many of accepted publications on the channel the
 // connection did not receive (0 when it received as many or more).
 func (c *chanStats) missing(accepted uint64) uint64 {

@@ -13,5 +13,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == rawServerFlag {
 		os.Exit(rawserver.Main(os.Args[2:], os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if serverDir != "" {
+		os.RemoveAll(serverDir)
+	}
+	os.Exit(code)
 }

@@ -88,6 +88,13 @@ type options struct {
 	ChurnRate float64 `json:"churn_rate"`
 	ChurnPar  int     `json:"churn_par"`
 
+	// storm: StormRounds times per stage, every connection but the first
+	// Observers (global indices) drops its socket at once and dials again
+	// (storm.go); the stages count the connections that leave, the
+	// observers come on top. 0 rounds: no storm.
+	Observers   int `json:"observers"`
+	StormRounds int `json:"storm_rounds"`
+
 	Settle   time.Duration `json:"settle"`   // wait after a ramp before measuring RSS
 	Drain    time.Duration `json:"drain"`    // how long to wait for late deliveries
 	Interval time.Duration `json:"interval"` // sampling period of the time series
@@ -149,6 +156,16 @@ var scenarios = map[string]func(o *options){
 		o.Conns, o.Tokens, o.Dist, o.PerConn, o.User = 10000, 1000, distUniform, 3, false
 		o.Rate, o.Batch, o.Duration = 833, 1, 10*time.Second
 	},
+	// storm: 9,000 connections on the same 5 channels plus 100 observers,
+	// 10 publications/s to those channels throughout; after 5 s of steady
+	// state every connection but the observers drops its socket at once
+	// and reconnects (issue #11). -stages 1000,4000,9000,19000 -procs 2
+	// gives the curve.
+	"storm": func(o *options) {
+		o.Stages, o.Observers, o.StormRounds = []int{9000}, 100, 1
+		o.Tokens, o.Dist, o.User = 5, distAll, false
+		o.Rate, o.Batch, o.Duration = 10, 1, 5*time.Second
+	},
 	// smoke: the integration test's small end-to-end run.
 	"smoke": func(o *options) {
 		o.Conns, o.Tokens, o.Dist, o.ZipfS, o.PerConn, o.User = 200, 20, distZipf, 1.0, 3, true
@@ -157,7 +174,7 @@ var scenarios = map[string]func(o *options){
 }
 
 func scenarioNames() string {
-	return "seed, tokens, hot, churn, idle, uniform, smoke"
+	return "seed, tokens, hot, churn, idle, uniform, storm, smoke"
 }
 
 // defaults returns the options every scenario starts from.
@@ -249,6 +266,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.Churn, "churn", o.Churn, "reconnects (close one connection, dial it again, resubscribe)")
 	fs.Float64Var(&o.ChurnRate, "churn-rate", o.ChurnRate, "reconnects per second; 0: as fast as -churn-par allows")
 	fs.IntVar(&o.ChurnPar, "churn-par", o.ChurnPar, "reconnects in flight per load process")
+	fs.IntVar(&o.Observers, "observers", o.Observers, "storm: connections (the first ones) that stay through the storm; publication latency is measured on them")
+	fs.IntVar(&o.StormRounds, "storm-rounds", o.StormRounds, "storm: disconnect-reconnect rounds per stage (0: no storm); -stages count the connections that leave")
 	fs.DurationVar(&o.Settle, "settle", o.Settle, "wait after each ramp before measuring")
 	fs.DurationVar(&o.Drain, "drain", o.Drain, "after publishing, wait at most this long for late deliveries (it also ends when they stop arriving for 2 s)")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "time-series sampling period")
@@ -385,6 +404,15 @@ func (o *options) validate() error {
 	if o.Churn < 0 || o.ChurnPar < 1 {
 		bad("-churn must not be negative and -churn-par must be positive")
 	}
+	if o.StormRounds < 0 || o.Observers < 0 {
+		bad("-storm-rounds and -observers must not be negative")
+	}
+	if o.isStorm() && (o.HotSteps > 0 || o.Churn > 0) {
+		bad("-storm-rounds does not combine with -hot-steps or -churn")
+	}
+	if o.isStorm() && o.Rate > 0 && o.Observers == 0 {
+		bad("-storm-rounds with -rate needs -observers: latency is measured on connections that stay")
+	}
 	if o.Interval < 100*time.Millisecond {
 		bad("-interval must be at least 100ms")
 	}
@@ -457,6 +485,18 @@ func checkLoopbackURL(raw, scheme string) error {
 		return fmt.Errorf("%q: host must be a loopback address", raw)
 	}
 	return nil
+}
+
+// isStorm reports whether the run is a disconnect storm (storm.go).
+func (o *options) isStorm() bool { return o.StormRounds > 0 }
+
+// totalConns is the connections a stage of n holds: a storm's observers
+// come on top of its stages.
+func (o *options) totalConns(n int) int {
+	if o.isStorm() {
+		return o.Observers + n
+	}
+	return n
 }
 
 // isHot reports whether the run steps the publication rate up.

@@ -24,7 +24,7 @@ func (c *coordinator) grow(i, n int) error {
 	o := c.o
 	prev := 0
 	if i > 0 {
-		prev = o.Stages[i-1]
+		prev = o.totalConns(o.Stages[i-1])
 	}
 	m0, err := c.startPhase(fmt.Sprintf("ramp to %d", n))
 	if err != nil {
@@ -85,7 +85,7 @@ func (c *coordinator) grow(i, n int) error {
 			st.KBPerConn = float64(st.ServerRSSKB-c.res.Server.RSSStartKB) / float64(st.Open)
 		}
 	}
-	if met, err := scrapeMetrics(c.ctx, o.Admin); err == nil {
+	if met, err := c.scrape(); err == nil {
 		if v := met.get(mHeapInuse); v >= 0 {
 			st.HeapInuseKB = int64(v / 1024)
 		}
@@ -123,6 +123,9 @@ func (c *coordinator) drain(m0 mark) error {
 	owed := c.pub.expected.Load() - m0.expected
 	deadline := time.Now().Add(c.o.Drain)
 	got := func() int64 { return c.sum(func(s *snapshot) int64 { return s.Received }) - m0.received }
+	if c.o.isStorm() { // what is owed is the observers'
+		got = func() int64 { return c.sum(func(s *snapshot) int64 { return s.ObsReceived }) - m0.obsReceived }
+	}
 	last, lastChange := got(), time.Now()
 	for {
 		if time.Since(c.last.at) >= c.o.Interval {
@@ -374,7 +377,7 @@ func (c *coordinator) finish() error {
 		c.res.PubErrors = cloneCounts(c.pub.errs)
 		c.pub.mu.Unlock()
 	}
-	c.send(command{Op: "finish", Accepted: acc})
+	c.send(command{Op: "finish", Accepted: acc, ObserversOnly: c.o.isStorm()})
 	ok, err := c.wait(func() bool { return c.allSaw(evFinal, 1) }, time.Minute)
 	if err != nil {
 		return err
@@ -400,6 +403,9 @@ func (c *coordinator) finish() error {
 		c.res.ErrorFrames += s.ErrorFrames
 	}
 	c.res.Loss = total
+	if c.o.isStorm() {
+		c.res.LossScope = "observers"
+	}
 	if total.Missing > 0 || total.Gaps > 0 {
 		c.note("loss: %d deliveries missing, %d seq gaps over %d connections", total.Missing, total.Gaps, total.LossyConns)
 	}
@@ -423,7 +429,7 @@ func (c *coordinator) closeAll() error {
 	end := &endResult{}
 	start := time.Now()
 	for {
-		met, err := scrapeMetrics(c.ctx, c.o.Admin)
+		met, err := c.scrape()
 		if err != nil {
 			return err
 		}

@@ -71,7 +71,13 @@ func printTable(w io.Writer, r *result) {
 			c.ConnectLatency.P50, c.ConnectLatency.P99, c.ConnectLatency.Max, c.ServerCores, c.LoadCores, c.OtherCores)
 		tw.Flush()
 	}
+	if r.Storm != nil {
+		printStorm(w, r.Storm)
+	}
 	if l := r.Loss; l != nil {
+		if r.LossScope != "" {
+			fmt.Fprintf(w, "\nloss is counted on the %s only", r.LossScope)
+		}
 		fmt.Fprintf(w, "\nloss: expected %d, received %d, missing %d, extra %d, seq gaps %d, dups %d, lossy connections %d\n",
 			l.Expected, l.Received, l.Missing, l.Extra, l.Gaps, l.Dups, l.LossyConns)
 	}

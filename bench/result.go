@@ -21,7 +21,9 @@ type result struct {
 	Publish      *publishResult   `json:"publish,omitempty"`
 	Hot          *hotResult       `json:"hot,omitempty"`
 	Churn        *churnResult     `json:"churn,omitempty"`
+	Storm        *stormResult     `json:"storm,omitempty"`
 	Loss         *lossTotals      `json:"loss,omitempty"`
+	LossScope    string           `json:"loss_scope,omitempty"`    // "observers": loss counted on them only
 	Closes       map[string]int64 `json:"server_closes,omitempty"` // closes the clients did not ask for, by code and reason
 	CloseLog     []string         `json:"server_close_log,omitempty"`
 	FailReasons  map[string]int64 `json:"connect_failures,omitempty"`
@@ -205,9 +207,14 @@ func (s span) per(f func(m mark) int64) float64 {
 
 func (s span) delta(f func(m mark) int64) int64 { return f(s.b) - f(s.a) }
 
+// serverCPU is the server's CPU seconds between the marks: from its CPU
+// clock (ns resolution) when both marks have it, else from /proc ticks.
 func (s span) serverCPU() float64 {
 	if !s.a.srvOK || !s.b.srvOK {
 		return 0
+	}
+	if s.a.srv.CPUClock >= 0 && s.b.srv.CPUClock >= 0 {
+		return s.b.srv.CPUClock - s.a.srv.CPUClock
 	}
 	return s.b.srv.CPUSeconds - s.a.srv.CPUSeconds
 }

@@ -32,10 +32,12 @@ type coordinator struct {
 	ivHist    *hdr.Histogram // latency since the last sample
 	phaseHist *hdr.Histogram // latency of the current phase
 	connHist  *hdr.Histogram // connect latency of the current phase
+	obsHist   *hdr.Histogram // latency on observers since the storm code reset it
 
 	last     mark // at the previous sample
 	loadCPUs cpuMeter
 	softirqs cpuMeter // the ksoftirqd threads
+	scrapes  int64    // admin /metrics scrapes made; each costs the server CPU
 	bar      *progressbar.ProgressBar
 	barBase  int64 // the bar counts acked+failed above this
 	phase    string
@@ -45,6 +47,8 @@ type coordinator struct {
 type mark struct {
 	at                              time.Time
 	received, reads, acked, failed  int64
+	obsReceived                     int64 // by observers
+	dropped, redialDone, redialFail int64 // storm
 	bytesIn                         int64 // read by the clients
 	churnDone, churnFailed          int64
 	open                            int64
@@ -61,6 +65,7 @@ type mark struct {
 	cpus                                []cpuTimes // the machine's, from /proc/stat
 	closes1008                          int64
 	gaps                                int64
+	scrapes                             int64 // the coordinator's /metrics scrapes so far
 }
 
 // run performs the run o describes.
@@ -70,7 +75,7 @@ func run(ctx context.Context, o *options, log io.Writer) (*result, error) {
 	c := &coordinator{
 		o: o, ctx: ctx, log: log, plan: newPlan(o),
 		events: make(chan snapshot, 1024),
-		ivHist: newHist(), phaseHist: newHist(), connHist: newHist(),
+		ivHist: newHist(), phaseHist: newHist(), connHist: newHist(), obsHist: newHist(),
 		res: newResult(o),
 	}
 	var err error
@@ -108,7 +113,7 @@ func (c *coordinator) execute() error {
 			c.res.Server.RSSStartKB = s.RSSKB
 		}
 	}
-	if m, err := scrapeMetrics(c.ctx, o.Admin); err == nil {
+	if m, err := c.scrape(); err == nil {
 		if name, _, ok := m.writeCounter(); ok {
 			c.res.WritesSource = "server writes/s: the server's " + name + "; write syscalls/s: /proc/<pid>/io syscw"
 		}
@@ -137,6 +142,18 @@ func (c *coordinator) execute() error {
 	defer c.stopWorkers()
 	c.last = c.mark()
 
+	if o.isStorm() {
+		// The publisher's owed deliveries are the observers': the other
+		// connections come and go.
+		c.pub = newPublisher(o, c.plan, c.plan.subscribers(o.Observers))
+		if err := c.storm(); err != nil {
+			return err
+		}
+		if err := c.finish(); err != nil {
+			return err
+		}
+		return c.closeAll()
+	}
 	for i, n := range o.Stages {
 		if err := c.grow(i, n); err != nil {
 			return err
@@ -216,7 +233,10 @@ func (c *coordinator) handle(s snapshot) error {
 	if err := mergeEncoded(c.connHist, s.Conn); err != nil {
 		return err
 	}
-	s.Lat, s.Conn = nil, nil
+	if err := mergeEncoded(c.obsHist, s.Obs); err != nil {
+		return err
+	}
+	s.Lat, s.Conn, s.Obs = nil, nil, nil
 	c.latest[s.Worker] = s
 	c.counts[s.Worker][s.Event]++
 	if c.bar != nil {
@@ -322,8 +342,12 @@ func (c *coordinator) refresh() error {
 // mark reads every counter now (the load processes' as of their latest
 // snapshot).
 func (c *coordinator) mark() mark {
-	m := mark{at: time.Now()}
+	m := mark{at: time.Now(), scrapes: c.scrapes}
 	m.received = c.sum(func(s *snapshot) int64 { return s.Received })
+	m.obsReceived = c.sum(func(s *snapshot) int64 { return s.ObsReceived })
+	m.dropped = c.sum(func(s *snapshot) int64 { return s.Dropped })
+	m.redialDone = c.sum(func(s *snapshot) int64 { return s.RedialDone })
+	m.redialFail = c.sum(func(s *snapshot) int64 { return s.RedialFailed })
 	m.reads = c.sum(func(s *snapshot) int64 { return s.Reads })
 	m.bytesIn = c.sum(func(s *snapshot) int64 { return s.BytesIn })
 	m.acked = c.sum(func(s *snapshot) int64 { return s.Acked })
@@ -343,7 +367,7 @@ func (c *coordinator) mark() mark {
 		}
 	}
 	m.sockWrites = -1
-	if met, err := scrapeMetrics(c.ctx, c.o.Admin); err == nil {
+	if met, err := c.scrape(); err == nil {
 		m.metOK = true
 		if _, v, ok := met.writeCounter(); ok {
 			m.sockWrites = v
@@ -354,6 +378,12 @@ func (c *coordinator) mark() mark {
 	m.softirqCPU = c.softirqs.total()
 	m.cpus, _ = readCPUs()
 	return m
+}
+
+// scrape fetches the server's /metrics and counts the scrape.
+func (c *coordinator) scrape() (promSample, error) {
+	c.scrapes++
+	return scrapeMetrics(c.ctx, c.o.Admin)
 }
 
 // sample takes fresh snapshots and returns the mark. It appends a point

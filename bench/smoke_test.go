@@ -4,9 +4,43 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
+
+var (
+	serverOnce sync.Once
+	serverPath string
+	serverDir  string // removed by TestMain
+	serverErr  error
+)
+
+// serverBin returns the server binary the tests spawn: WSFAN_BENCH_SERVER_BIN,
+// or the server module at the repository root, built once per test run.
+func serverBin(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("WSFAN_BENCH_SERVER_BIN"); bin != "" {
+		return bin
+	}
+	serverOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wsfan-bench-test-")
+		if err != nil {
+			serverErr = err
+			return
+		}
+		serverDir = dir
+		serverPath, serverErr = buildServer("..", dir)
+		if serverErr == nil {
+			serverPath, serverErr = filepath.Abs(serverPath)
+		}
+	})
+	if serverErr != nil {
+		t.Fatal(serverErr)
+	}
+	return serverPath
+}
 
 // TestSmoke builds the server, spawns it on free loopback ports (pings
 // every second) and runs a 200-connection, 2-second scenario end to end: every publication must
@@ -17,13 +51,7 @@ func TestSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns the server and opens 200 connections")
 	}
-	bin := os.Getenv("WSFAN_BENCH_SERVER_BIN") // a prebuilt server, if given
-	if bin == "" {
-		var err error
-		if bin, err = buildServer("..", t.TempDir()); err != nil { // the repository root: the server module
-			t.Fatal(err)
-		}
-	}
+	bin := serverBin(t)
 	// A 1 s ping interval: the clients answer pings while they count
 	// deliveries, and the config passthrough reaches the server.
 	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s",
