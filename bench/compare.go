@@ -3,15 +3,28 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"text/tabwriter"
 )
+
+// companionRate is the first rate step of a companion run (-companion,
+// -no-conflation), publications/s; it rises by -hot-factor every -step
+// as hot does.
+const companionRate = 5.0
 
 // runs returns the runs one invocation makes: o itself, or with
 // -reference raw o against wsfan and then a copy against the raw
 // reference server, labelled <label>-raw. The runs share everything
 // else: connections, subscriptions, publications, pinning.
 func (o *options) runs() []*options {
-	if o.Reference != targetRaw {
+	switch {
+	case o.NoConflation:
+		return []*options{o.companion()}
+	case o.Companion:
+		main := *o
+		main.Companion = false
+		return []*options{&main, o.companion()}
+	case o.Reference != targetRaw:
 		return []*options{o}
 	}
 	ref := *o
@@ -19,6 +32,27 @@ func (o *options) runs() []*options {
 	main := *o
 	main.Reference = ""
 	return []*options{&main, &ref}
+}
+
+// companion is o's load on the same channels without conflation, at a
+// rate rising from companionRate by -hot-factor every -step until it
+// falls behind or passes o's rate, labelled <label>-no-conflation.
+func (o *options) companion() *options {
+	c := *o
+	c.Conflate, c.ConflateInterval, c.Companion, c.NoConflation = nil, 0, false, false
+	c.Label = o.Label + "-no-conflation"
+	c.Rate = companionRate
+	c.HotSteps = companionSteps(companionRate, o.Rate, o.HotFactor)
+	return &c
+}
+
+// companionSteps is the number of rate steps from start, by factor, whose
+// last reaches at least target.
+func companionSteps(start, target, factor float64) int {
+	if target <= start || factor <= 1 {
+		return 1
+	}
+	return int(math.Ceil(math.Log(target/start)/math.Log(factor)-1e-9)) + 1
 }
 
 // comparison puts two runs of one invocation side by side.
@@ -69,7 +103,43 @@ func compareRuns(o *options, res []*result) *comparison {
 	if o.Reference == targetRaw {
 		return compareReference(res[0], res[1])
 	}
+	if o.Companion {
+		return compareConflation(res[0], res[1], o.Conns)
+	}
 	return nil
+}
+
+// compareConflation puts a conflated run's publishing phase beside its
+// companion's last rate step that kept up (the most the channel sustains
+// without conflation); subscribers divides deliveries per subscriber.
+func compareConflation(a, b *result, subscribers int) *comparison {
+	c := &comparison{Runs: []string{a.Label, b.Label},
+		RatioName: fmt.Sprintf("publications/s, %s / the most %s sustained", a.Label, b.Label)}
+	if a.Publish == nil || b.Hot == nil {
+		return c
+	}
+	var s hotStep // zero if no step kept up
+	for _, st := range b.Hot.Steps {
+		if st.KeptUp {
+			s = st
+		}
+	}
+	p := a.Publish
+	row := func(name, format string, x, y float64) {
+		c.Rows = append(c.Rows, cmpRow{Name: name, Format: format, Values: []float64{x, y}})
+	}
+	n := float64(max(subscribers, 1))
+	row("publications/s", "%.0f", p.PubsPerSec, s.PubsPerSec)
+	row("deliveries/s received", "%.0f", p.DeliveredPerSec, s.DeliveredPerSec)
+	row("messages/s per subscriber", "%.1f", p.DeliveredPerSec/n, s.DeliveredPerSec/n)
+	row("server cores", "%.3f", p.ServerCores, s.ServerCores)
+	row("server CPU µs per publication", "%.1f", ratio(p.ServerCores*1e6, p.PubsPerSec), ratio(s.ServerCores*1e6, s.PubsPerSec))
+	row("server socket writes/s", "%.0f", p.ServerWritesPerSec, s.ServerWritesPerSec)
+	row("deliveries per write", "%.2f", p.DeliveriesPerWrite, s.DeliveriesPerWrite)
+	row("latency p50 ms (value published to received)", "%.1f", p.Latency.P50, s.Latency.P50)
+	row("latency p99 ms", "%.1f", p.Latency.P99, s.Latency.P99)
+	c.Ratio = ratio(p.PubsPerSec, s.PubsPerSec)
+	return c
 }
 
 func printComparison(w io.Writer, c *comparison) {

@@ -51,6 +51,11 @@ type options struct {
 	ConflateInterval time.Duration `json:"conflate_interval,omitempty"`
 	ServerConfig     string        `json:"server_config,omitempty"`
 	ServerTOML       string        `json:"server_toml,omitempty"`
+	// Companion: after the run, the same connections and channel without
+	// conflation at a rising rate, to the most it sustains (compare.go);
+	// NoConflation: that run only.
+	Companion    bool `json:"companion,omitempty"`
+	NoConflation bool `json:"no_conflation,omitempty"`
 
 	// Connections.
 	Conns       int           `json:"conns"`
@@ -74,6 +79,11 @@ type options struct {
 	Batch    int           `json:"batch"`     // publications per POST; 0: rate/100, at least 1
 	UserFrac float64       `json:"user_frac"` // share of publications to user channels
 	Duration time.Duration `json:"duration"`  // publishing time (per hot step: Step)
+	// LastValue numbers the publications in data.n and, after publishing,
+	// publishes one more value on each token channel alone: every
+	// subscriber's last message must carry it (conflation delivers the
+	// last publication of a burst).
+	LastValue bool `json:"last_value"`
 
 	// hot: the rate starts at Rate and is multiplied by HotFactor every
 	// Step until deliveries fall behind, up to HotSteps steps.
@@ -166,6 +176,15 @@ var scenarios = map[string]func(o *options){
 		o.Tokens, o.Dist, o.User = 5, distAll, false
 		o.Rate, o.Batch, o.Duration = 10, 1, 5*time.Second
 	},
+	// ticker: 10,000 connections on one conflated channel (every 100 ms),
+	// 1,000 publications/s, one per POST, numbered; then the same channel
+	// without conflation at a rising rate (issue #16).
+	"ticker": func(o *options) {
+		o.Conns, o.Tokens, o.Dist, o.User = 10000, 1, distAll, false
+		o.Rate, o.Batch, o.Duration, o.LastValue = 1000, 1, 10*time.Second, true
+		o.Conflate, o.ConflateInterval, o.Companion = []string{tokenChannel(0)}, 100*time.Millisecond, true
+		o.Step = 3 * time.Second // the companion's rate steps, as hot's
+	},
 	// smoke: the integration test's small end-to-end run.
 	"smoke": func(o *options) {
 		o.Conns, o.Tokens, o.Dist, o.ZipfS, o.PerConn, o.User = 200, 20, distZipf, 1.0, 3, true
@@ -174,7 +193,7 @@ var scenarios = map[string]func(o *options){
 }
 
 func scenarioNames() string {
-	return "seed, tokens, hot, churn, idle, uniform, storm, smoke"
+	return "seed, tokens, hot, churn, idle, uniform, storm, ticker, smoke"
 }
 
 // defaults returns the options every scenario starts from.
@@ -260,6 +279,9 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.Batch, "batch", o.Batch, "publications per POST /publish; 0: rate/100, at least 1")
 	fs.Float64Var(&o.UserFrac, "user-frac", o.UserFrac, "share of publications to user channels")
 	fs.DurationVar(&o.Duration, "duration", o.Duration, "publishing time")
+	fs.BoolVar(&o.LastValue, "last-value", o.LastValue, "number the publications (data.n) and publish each token channel's last value alone at the end: every subscriber's last message must carry it")
+	fs.BoolVar(&o.Companion, "companion", o.Companion, "after a -conflate run, the same load on the same channel without conflation, at a rate rising from 5/s by -hot-factor every -step to the most it sustains (up to -rate); prints both")
+	fs.BoolVar(&o.NoConflation, "no-conflation", o.NoConflation, "run only that companion: the -conflate load without conflation, rising rate")
 	fs.Float64Var(&o.HotFactor, "hot-factor", o.HotFactor, "hot: rate multiplier per step")
 	fs.IntVar(&o.HotSteps, "hot-steps", o.HotSteps, "rate steps: multiply -rate by -hot-factor every -step, at most this many times, until deliveries fall behind (0: a constant -rate for -duration)")
 	fs.DurationVar(&o.Step, "step", o.Step, "hot: step length")
@@ -442,6 +464,9 @@ func (o *options) validate() error {
 	}
 	if len(o.Conflate) > 0 && (o.Target == targetRaw || o.Reference != "") {
 		bad("-conflate: the raw reference server does not conflate")
+	}
+	if (o.Companion || o.NoConflation) && (len(o.Conflate) == 0 || o.Rate <= 0 || o.isHot() || o.Reference != "") {
+		bad("-companion and -no-conflation need -conflate and a constant -rate (no -hot-steps, no -reference)")
 	}
 	if o.ConflateInterval > 0 && len(o.Conflate) == 0 {
 		bad("-conflate-interval needs -conflate")

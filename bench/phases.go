@@ -112,6 +112,18 @@ func (c *coordinator) startPublisher(rate float64) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
+// publishLast publishes each token channel's last value (-last-value)
+// once the publisher has stopped.
+func (c *coordinator) publishLast() {
+	if !c.o.LastValue {
+		return
+	}
+	c.lastValues = c.pub.publishLast()
+	if n := c.o.Tokens - len(c.lastValues); n > 0 {
+		c.note("last value: %d of %d channels' last publications were not accepted: their last value is not checked", n, c.o.Tokens)
+	}
+}
+
 // drainStall ends a drain when nothing more arrived for this long.
 const drainStall = 2 * time.Second
 
@@ -166,6 +178,7 @@ func (c *coordinator) publish() error {
 	if err != nil {
 		return err
 	}
+	c.publishLast()
 	m1, err := c.measure()
 	if err != nil {
 		return err
@@ -307,6 +320,7 @@ func (c *coordinator) hot() error {
 	}
 	stop()
 	stop = nil
+	c.publishLast()
 	m1, err := c.measure()
 	if err != nil {
 		return err
@@ -377,7 +391,7 @@ func (c *coordinator) finish() error {
 		c.res.PubErrors = cloneCounts(c.pub.errs)
 		c.pub.mu.Unlock()
 	}
-	c.send(command{Op: "finish", Accepted: acc, ObserversOnly: c.o.isStorm()})
+	c.send(command{Op: "finish", Accepted: acc, ObserversOnly: c.o.isStorm(), Last: c.lastValues})
 	ok, err := c.wait(func() bool { return c.allSaw(evFinal, 1) }, time.Minute)
 	if err != nil {
 		return err
@@ -405,6 +419,12 @@ func (c *coordinator) finish() error {
 	c.res.Loss = total
 	if c.o.isStorm() {
 		c.res.LossScope = "observers"
+	}
+	if len(c.o.Conflate) > 0 || c.o.LastValue {
+		c.res.Conflation = newConflationResult(c.o, total, c.res.Publish)
+		for _, msg := range c.res.Conflation.Failures {
+			c.note("conflation: %s", msg)
+		}
 	}
 	if total.Missing > 0 || total.Gaps > 0 {
 		c.note("loss: %d deliveries missing, %d seq gaps over %d connections", total.Missing, total.Gaps, total.LossyConns)

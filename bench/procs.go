@@ -22,6 +22,9 @@ type command struct {
 	Accepted map[string]uint64 `json:"accepted,omitempty"` // finish: publications accepted per channel
 	// ObserversOnly: finish accounts loss on the observers only (storm).
 	ObserversOnly bool `json:"observers_only,omitempty"`
+	// Last: finish checks that every subscriber's last message carries
+	// its channel's last published value (data.n), when not nil.
+	Last map[string]int64 `json:"last,omitempty"`
 }
 
 // Events of a snapshot.
@@ -82,12 +85,16 @@ type snapshot struct {
 
 // emit sends a snapshot to out. Snapshots are taken and sent under one
 // lock, so out sees the cumulative counters in order.
-func (w *worker) emit(out chan<- snapshot, event string, accepted map[string]uint64, observersOnly bool) {
+func (w *worker) emit(out chan<- snapshot, event string, fin *command) {
 	w.snapMu.Lock()
 	defer w.snapMu.Unlock()
 	s := w.snapshot(event)
-	if accepted != nil {
-		s.Loss = w.loss(accepted, observersOnly)
+	if fin != nil {
+		acc := fin.Accepted
+		if acc == nil {
+			acc = map[string]uint64{}
+		}
+		s.Loss = w.loss(acc, fin.Last, fin.ObserversOnly)
 	}
 	out <- s
 }
@@ -162,23 +169,19 @@ func (w *worker) serve(cmds <-chan command, out chan<- snapshot) {
 	for cmd := range cmds {
 		switch cmd.Op {
 		case "snap":
-			w.emit(out, evSnap, nil, false)
+			w.emit(out, evSnap, nil)
 		case "grow":
-			bg.Go(func() { w.grow(cmd.Target); w.emit(out, evGrown, nil, false) })
+			bg.Go(func() { w.grow(cmd.Target); w.emit(out, evGrown, nil) })
 		case "churn":
-			bg.Go(func() { w.churn(cmd.Count, cmd.Rate); w.emit(out, evChurned, nil, false) })
+			bg.Go(func() { w.churn(cmd.Count, cmd.Rate); w.emit(out, evChurned, nil) })
 		case "drop":
-			bg.Go(func() { w.drop(); w.emit(out, evDropped, nil, false) })
+			bg.Go(func() { w.drop(); w.emit(out, evDropped, nil) })
 		case "redial":
-			bg.Go(func() { w.redial(); w.emit(out, evRedial, nil, false) })
+			bg.Go(func() { w.redial(); w.emit(out, evRedial, nil) })
 		case "finish":
-			acc := cmd.Accepted
-			if acc == nil {
-				acc = map[string]uint64{}
-			}
-			w.emit(out, evFinal, acc, cmd.ObserversOnly)
+			w.emit(out, evFinal, &cmd)
 		case "close":
-			bg.Go(func() { w.closeAll(); w.emit(out, evClosed, nil, false) })
+			bg.Go(func() { w.closeAll(); w.emit(out, evClosed, nil) })
 		case "exit":
 			bg.Wait()
 			w.engine.Stop()

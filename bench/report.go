@@ -74,6 +74,9 @@ func printTable(w io.Writer, r *result) {
 	if r.Storm != nil {
 		printStorm(w, r.Storm)
 	}
+	if r.Conflation != nil {
+		printConflation(w, r.Conflation)
+	}
 	if l := r.Loss; l != nil {
 		if r.LossScope != "" {
 			fmt.Fprintf(w, "\nloss is counted on the %s only", r.LossScope)

@@ -9,30 +9,31 @@ import (
 
 // result is everything a run measured; -json prints it as is.
 type result struct {
-	Label        string           `json:"label"`
-	Scenario     string           `json:"scenario"`
-	Options      *options         `json:"options"`
-	Machine      machine          `json:"machine"`
-	Started      time.Time        `json:"started"`
-	Elapsed      float64          `json:"elapsed_s"`
-	Server       serverInfo       `json:"server"`
-	WritesSource string           `json:"writes_source"`
-	Stages       []stageResult    `json:"stages"`
-	Publish      *publishResult   `json:"publish,omitempty"`
-	Hot          *hotResult       `json:"hot,omitempty"`
-	Churn        *churnResult     `json:"churn,omitempty"`
-	Storm        *stormResult     `json:"storm,omitempty"`
-	Loss         *lossTotals      `json:"loss,omitempty"`
-	LossScope    string           `json:"loss_scope,omitempty"`    // "observers": loss counted on them only
-	Closes       map[string]int64 `json:"server_closes,omitempty"` // closes the clients did not ask for, by code and reason
-	CloseLog     []string         `json:"server_close_log,omitempty"`
-	FailReasons  map[string]int64 `json:"connect_failures,omitempty"`
-	FailLog      []string         `json:"connect_failure_log,omitempty"`
-	PubErrors    map[string]int64 `json:"publish_errors,omitempty"`
-	ErrorFrames  int64            `json:"error_frames"`
-	End          *endResult       `json:"end,omitempty"`
-	Notes        []string         `json:"notes,omitempty"`
-	Series       []point          `json:"series"`
+	Label        string            `json:"label"`
+	Scenario     string            `json:"scenario"`
+	Options      *options          `json:"options"`
+	Machine      machine           `json:"machine"`
+	Started      time.Time         `json:"started"`
+	Elapsed      float64           `json:"elapsed_s"`
+	Server       serverInfo        `json:"server"`
+	WritesSource string            `json:"writes_source"`
+	Stages       []stageResult     `json:"stages"`
+	Publish      *publishResult    `json:"publish,omitempty"`
+	Hot          *hotResult        `json:"hot,omitempty"`
+	Churn        *churnResult      `json:"churn,omitempty"`
+	Storm        *stormResult      `json:"storm,omitempty"`
+	Conflation   *conflationResult `json:"conflation,omitempty"`
+	Loss         *lossTotals       `json:"loss,omitempty"`
+	LossScope    string            `json:"loss_scope,omitempty"`    // "observers": loss counted on them only
+	Closes       map[string]int64  `json:"server_closes,omitempty"` // closes the clients did not ask for, by code and reason
+	CloseLog     []string          `json:"server_close_log,omitempty"`
+	FailReasons  map[string]int64  `json:"connect_failures,omitempty"`
+	FailLog      []string          `json:"connect_failure_log,omitempty"`
+	PubErrors    map[string]int64  `json:"publish_errors,omitempty"`
+	ErrorFrames  int64             `json:"error_frames"`
+	End          *endResult        `json:"end,omitempty"`
+	Notes        []string          `json:"notes,omitempty"`
+	Series       []point           `json:"series"`
 }
 
 type machine struct {

@@ -25,9 +25,12 @@ type coordinator struct {
 	latest  []snapshot
 	counts  []map[string]int // events seen, per worker
 	pub     *publisher
-	res     *result
-	start   time.Time
-	log     io.Writer
+	// lastValues is each token channel's last published value
+	// (-last-value), set once publishing ended.
+	lastValues map[string]int64
+	res        *result
+	start      time.Time
+	log        io.Writer
 
 	ivHist    *hdr.Histogram // latency since the last sample
 	phaseHist *hdr.Histogram // latency of the current phase

@@ -36,6 +36,7 @@ type worker struct {
 	o         *options
 	plan      *plan
 	u         *url.URL
+	conf      conflation // the server's, for the loss accounting
 	engine    *nbhttp.Engine
 	dialer    *wsDialer
 	shards    [nShards]shard
@@ -110,7 +111,7 @@ func newWorker(o *options, id, procs int) (*worker, error) {
 		return nil, fmt.Errorf("cannot parse -url: %w", err)
 	}
 	w := &worker{
-		id: id, procs: procs, o: o, plan: newPlan(o), u: u,
+		id: id, procs: procs, o: o, plan: newPlan(o), u: u, conf: newConflation(o),
 		failReasons: map[string]int64{}, closes: map[string]int64{},
 		connHist: newHist(), tmpHist: newHist(), tmpObs: newHist(),
 	}
@@ -355,7 +356,7 @@ func (w *worker) onText(c *conn, data []byte) {
 		for j := range c.chans {
 			if c.chans[j].name == string(f.channel) {
 				if f.hasSeq {
-					c.chans[j].observe(f.seq)
+					c.chans[j].observe(f.seq, f.conflated, f.value, now)
 				}
 				found = true
 				break
@@ -492,8 +493,10 @@ func (w *worker) closeAll() {
 
 // loss sums the loss accounting of the connections still open; with
 // observersOnly, of the observers only (storm: the others left and came
-// back, so they missed publications on purpose).
-func (w *worker) loss(accepted map[string]uint64, observersOnly bool) *lossTotals {
+// back, so they missed publications on purpose). last, when not nil, is
+// the last value published on each channel, which every subscriber's last
+// message must carry.
+func (w *worker) loss(accepted map[string]uint64, last map[string]int64, observersOnly bool) *lossTotals {
 	w.mu.Lock()
 	all := append([]*conn(nil), w.conns...)
 	w.mu.Unlock()
@@ -506,7 +509,7 @@ func (w *worker) loss(accepted map[string]uint64, observersOnly bool) *lossTotal
 			continue
 		}
 		c.sh.mu.Lock()
-		t.addConn(c.chans, accepted)
+		t.addConn(c.chans, accepted, last, w.conf)
 		c.sh.mu.Unlock()
 	}
 	return t
