@@ -17,7 +17,8 @@ help:
 	@echo "make bench    index, codec and fan-out benchmarks (COUNT=10 for benchstat)"
 	@echo "make fuzz     every fuzz target for FUZZTIME each (default 30s)"
 	@echo "make strategies  the index strategy matrix (about 5 minutes)"
-	@echo "make bench-load  the load scenarios against a spawned server (docs/BENCHMARKS.md)"
+	@echo "make bench-load  the five load scenarios against a spawned server (docs/BENCHMARKS.md);"
+	@echo "                 BENCH_LOAD_SCENARIOS='uniform storm ticker' for the others"
 	@echo "make lint     gofmt, go vet, staticcheck when installed (server and bench/)"
 	@echo "make check    lint + test"
 	@echo "make install  binary, systemd unit, sysusers, sysctl, /etc/wsfan/config.toml (PREFIX, DESTDIR)"
@@ -41,9 +42,13 @@ test-bench:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
 
-# The load scenarios of bench/ (seed, tokens, hot, churn, idle), each bounded
-# in time: server pinned to CPU 0 and load to CPU 1, charts in bench-report/.
-# flock keeps two benchmarks from sharing the cores.
+# The load scenarios of bench/ (seed, tokens, hot, churn, idle; also
+# uniform, storm, ticker), each bounded in time: server pinned to CPU 0 and
+# load to CPU 1, charts in bench-report/. flock keeps two benchmarks from
+# sharing the cores. Issue #11's CPU-per-delivery ratio against the raw
+# reference server:
+#   make bench-load BENCH_LOAD_SCENARIOS=uniform \
+#     BENCH_LOAD_FLAGS="-server-cpus 0 -load-cpus 1 -reference raw"
 BENCH_LOAD_SCENARIOS ?= seed tokens hot churn idle
 BENCH_LOAD_FLAGS     ?= -server-cpus 0 -load-cpus 1
 BENCH_LOAD_REPORT    ?= bench-report

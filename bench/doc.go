@@ -17,8 +17,18 @@
 // token channels of 1,000 plus the user's own, 2,000 publications/s), hot
 // (one channel, the rate rises until deliveries fall behind), churn (10K
 // reconnects over 2K connections, then the gauges must read zero), idle
-// (subscribed idle connections at 5K, 10K and 19K: RSS per connection) and
-// smoke (the integration test's 200 connections for 2 s).
+// (subscribed idle connections at 5K, 10K and 19K: RSS per connection),
+// uniform (3 uniform token channels of 1,000, ~25K deliveries/s, nothing
+// to coalesce; with -reference raw also against the raw server), storm
+// (9K connections drop their sockets at once and reconnect while 100
+// observers measure publication latency: CPU per disconnect and per
+// reconnect), ticker (one conflated channel at 1,000/s, checked against
+// PROTOCOL.md's conflation rules, then the same channel unconflated at a
+// rising rate) and smoke (the integration test's 200 connections for 2 s).
+//
+// The raw reference server (bench/rawserver) is the least a server can
+// do per delivery: one prebuilt frame, one write(2) per subscriber. This
+// binary runs it as -raw-server; -target raw spawns it instead of wsfan.
 //
 // How it works. The connections live on one nbio client engine per load
 // process: no goroutine per connection. nbio's websocket.Dialer cannot set
