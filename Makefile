@@ -7,17 +7,19 @@ FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 COUNT    ?= 1
 
-.PHONY: help run build test bench bench-load fuzz lint check clean install strategies
+.PHONY: help run build test test-bench bench bench-load fuzz lint check clean install strategies
 
 help:
 	@echo "make run      build and start the server on $(CONFIG)"
 	@echo "make build    build $(BIN)"
-	@echo "make test     all tests with the race detector"
+	@echo "make test     the server's tests with the race detector (not bench/)"
+	@echo "make test-bench  the load generator's tests (bench/, its own module; spawns a server)"
 	@echo "make bench    index, codec and fan-out benchmarks (COUNT=10 for benchstat)"
 	@echo "make fuzz     every fuzz target for FUZZTIME each (default 30s)"
 	@echo "make strategies  the index strategy matrix (about 5 minutes)"
-	@echo "make bench-load  the five load scenarios against a spawned server (docs/BENCHMARKS.md)"
-	@echo "make lint     gofmt, go vet, staticcheck when installed"
+	@echo "make bench-load  the five load scenarios against a spawned server (docs/BENCHMARKS.md);"
+	@echo "                 BENCH_LOAD_SCENARIOS='uniform storm ticker' for the others"
+	@echo "make lint     gofmt, go vet, staticcheck when installed (server and bench/)"
 	@echo "make check    lint + test"
 	@echo "make install  binary, systemd unit, sysusers, sysctl, /etc/wsfan/config.toml (PREFIX, DESTDIR)"
 
@@ -27,20 +29,31 @@ run: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
 
+# bench/ is its own module (wsfan/bench), so ./... here leaves it out.
 test:
 	$(GO) test -race -count=1 ./...
+
+# The load generator's tests. TestSmoke builds the server from the
+# repository root and opens 200 loopback connections for a few seconds; on a
+# shared machine run it as: flock /tmp/wsfan-bench.lock make test-bench
+test-bench:
+	cd bench && $(GO) test -race -count=1 ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
 
-# The load scenarios of bench/ (seed, tokens, hot, churn, idle), each bounded
-# in time: server pinned to CPU 0 and load to CPU 1, charts in bench-report/.
-# flock keeps two benchmarks from sharing the cores.
+# The load scenarios of bench/ (seed, tokens, hot, churn, idle; also
+# uniform, storm, ticker), each bounded in time: server pinned to CPU 0 and
+# load to CPU 1, charts in bench-report/. flock keeps two benchmarks from
+# sharing the cores. Issue #11's CPU-per-delivery ratio against the raw
+# reference server:
+#   make bench-load BENCH_LOAD_SCENARIOS=uniform \
+#     BENCH_LOAD_FLAGS="-server-cpus 0 -load-cpus 1 -reference raw"
 BENCH_LOAD_SCENARIOS ?= seed tokens hot churn idle
 BENCH_LOAD_FLAGS     ?= -server-cpus 0 -load-cpus 1
 BENCH_LOAD_REPORT    ?= bench-report
 bench-load: build
-	$(GO) build -o bin/wsfan-bench ./bench
+	cd bench && $(GO) build -o ../bin/wsfan-bench .
 	@set -e; for s in $(BENCH_LOAD_SCENARIOS); do \
 	  flock /tmp/wsfan-bench.lock ./bin/wsfan-bench -scenario $$s -spawn -server-bin $(BIN) \
 	    $(BENCH_LOAD_FLAGS) -report $(BENCH_LOAD_REPORT); \
@@ -51,11 +64,11 @@ STRAT_BENCHTIME ?= 200ms
 STRAT_COUNT ?= 5
 strategies:
 	@{ $(GO) test -run '^$$' -bench '^Benchmark(Lookup|Mixed)$$' -benchmem -cpu 1,2,4 \
-	     -benchtime $(STRAT_BENCHTIME) -count $(STRAT_COUNT) ./bench/strategies && \
+	     -benchtime $(STRAT_BENCHTIME) -count $(STRAT_COUNT) ./index/strategies && \
 	   $(GO) test -run '^$$' -bench '^BenchmarkDisconnect$$' -benchmem -cpu 1 \
-	     -benchtime $(STRAT_BENCHTIME) -count $(STRAT_COUNT) ./bench/strategies && \
+	     -benchtime $(STRAT_BENCHTIME) -count $(STRAT_COUNT) ./index/strategies && \
 	   $(GO) test -run '^$$' -bench '^BenchmarkMemory$$' -benchmem -cpu 1 \
-	     -benchtime 1x -count 3 ./bench/strategies; } | $(GO) run ./bench/strategies/cmd/matrix
+	     -benchtime 1x -count 3 ./index/strategies; } | $(GO) run ./index/strategies/cmd/matrix
 
 # go test -fuzz takes one target per run.
 fuzz:
@@ -69,7 +82,8 @@ fuzz:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	@if command -v staticcheck >/dev/null 2>&1; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+	cd bench && $(GO) vet ./...
+	@if command -v staticcheck >/dev/null 2>&1; then staticcheck ./... && (cd bench && staticcheck ./...); else echo "staticcheck not installed; skipped"; fi
 
 check: lint test
 

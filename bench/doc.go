@@ -1,20 +1,34 @@
 // Command bench is wsfan's load generator: it opens many WebSocket
 // connections to a wsfan server on this machine's loopback, subscribes
 // them, publishes through the admin API and reports what the server and
-// the clients did.
+// the clients did. It is a module of its own (wsfan/bench): it imports no
+// wsfan package and speaks only the wire protocol (PROTOCOL.md), so its
+// dependencies (plots, histograms, a progress bar) stay out of the
+// server's go.mod.
 //
 // Usage:
 //
-//	go run ./bench -scenario seed -spawn -server-cpus 0 -load-cpus 1 -report docs/img
-//	go run ./bench -url ws://127.0.0.1:8080/ws -admin http://127.0.0.1:9090 -pid $(pidof wsfan) -conns 2000 -rate 50 -duration 10s
+//	cd bench   # its own module, wsfan/bench
+//	go run . -scenario seed -spawn -server-cpus 0 -load-cpus 1 -report ../docs/img
+//	go run . -url ws://127.0.0.1:8080/ws -admin http://127.0.0.1:9090 -pid $(pidof wsfan) -conns 2000 -rate 50 -duration 10s
 //
 // Scenarios (-scenario; explicit flags override a preset): seed (10K
 // connections on the same 5 channels, 25 publications/s), tokens (3 zipf
 // token channels of 1,000 plus the user's own, 2,000 publications/s), hot
 // (one channel, the rate rises until deliveries fall behind), churn (10K
 // reconnects over 2K connections, then the gauges must read zero), idle
-// (subscribed idle connections at 5K, 10K and 19K: RSS per connection) and
-// smoke (the integration test's 200 connections for 2 s).
+// (subscribed idle connections at 5K, 10K and 19K: RSS per connection),
+// uniform (3 uniform token channels of 1,000, ~25K deliveries/s, nothing
+// to coalesce; with -reference raw also against the raw server), storm
+// (9K connections drop their sockets at once and reconnect while 100
+// observers measure publication latency: CPU per disconnect and per
+// reconnect), ticker (one conflated channel at 1,000/s, checked against
+// PROTOCOL.md's conflation rules, then the same channel unconflated at a
+// rising rate) and smoke (the integration test's 200 connections for 2 s).
+//
+// The raw reference server (bench/rawserver) is the least a server can
+// do per delivery: one prebuilt frame, one write(2) per subscriber. This
+// binary runs it as -raw-server; -target raw spawns it instead of wsfan.
 //
 // How it works. The connections live on one nbio client engine per load
 // process: no goroutine per connection. nbio's websocket.Dialer cannot set
@@ -30,9 +44,10 @@
 // stdin and answer with snapshots on stdout. The parent (the coordinator)
 // runs the publisher, samples the server's /proc/<pid>/{stat,status,io}
 // and admin /metrics every -interval, and merges the children's
-// HdrHistograms. -spawn builds (or takes -server-bin) and starts the
-// server with a temp config on free loopback ports, pinned with taskset to
-// -server-cpus; -load-cpus re-executes the load under taskset.
+// HdrHistograms. -spawn builds the server from the repository root
+// (-server-src; or takes -server-bin) and starts it with a temp config on
+// free loopback ports, pinned with taskset to -server-cpus; -load-cpus
+// re-executes the load under taskset.
 //
 // What it measures: connect rate, connect-to-ack latency and failures;
 // server RSS (KB per connection) and CPU (cores, µs per delivery); the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/lesismal/nbio/logging"
+
+	"wsfan/bench/rawserver"
 )
 
 // envPinned marks a process that already runs under -load-cpus' taskset.
@@ -29,6 +32,9 @@ func main() {
 func realMain() int {
 	if spec := os.Getenv(envWorker); spec != "" {
 		return runChild(spec)
+	}
+	if len(os.Args) > 1 && os.Args[1] == rawServerFlag {
+		return rawserver.Main(os.Args[2:], os.Stderr)
 	}
 	o, err := parseFlags(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -59,24 +65,52 @@ func realMain() int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, err := run(ctx, o, os.Stderr)
-	if res != nil {
-		if o.JSON {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(res)
-		} else {
-			printTable(os.Stdout, res)
-		}
-		if o.Report != "" {
-			if rerr := writeReport(o.Report, res); rerr != nil {
-				fmt.Fprintf(os.Stderr, "bench: %v\n", rerr)
-				return 1
+	return runAll(ctx, o, os.Stdout, os.Stderr)
+}
+
+// runAll makes the invocation's runs (o.runs) one after the other, prints
+// each result and, for two, their comparison, and writes the reports.
+// It stops at the first run that fails.
+func runAll(ctx context.Context, o *options, out, log io.Writer) int {
+	var results []*result
+	var runErr error
+	for _, ro := range o.runs() {
+		res, err := run(ctx, ro, log)
+		if res != nil {
+			results = append(results, res)
+			if !o.JSON {
+				printTable(out, res)
+			}
+			if o.Report != "" {
+				if rerr := writeReport(o.Report, res); rerr != nil {
+					fmt.Fprintf(log, "bench: %v\n", rerr)
+					return 1
+				}
 			}
 		}
+		if err != nil {
+			runErr = fmt.Errorf("%s: %w", ro.Label, err)
+			break
+		}
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	cmp := compareRuns(o, results)
+	if o.JSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		switch {
+		case len(results) == 1:
+			_ = enc.Encode(results[0])
+		case len(results) > 1:
+			_ = enc.Encode(struct {
+				Runs       []*result   `json:"runs"`
+				Comparison *comparison `json:"comparison,omitempty"`
+			}{results, cmp})
+		}
+	} else if cmp != nil {
+		printComparison(out, cmp)
+	}
+	if runErr != nil {
+		fmt.Fprintf(log, "bench: %v\n", runErr)
 		return 1
 	}
 	return 0
@@ -93,7 +127,7 @@ func repin(o *options) int {
 		return 1
 	}
 	args := append([]string{"-c", o.LoadCPUs, exe}, os.Args[1:]...)
-	if o.Spawn && o.ServerBin == "" {
+	if o.Spawn && o.ServerBin == "" && o.Target == targetWsfan {
 		dir, err := os.MkdirTemp("", "wsfan-bench-build-")
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "bench: %v\n", err)

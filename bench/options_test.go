@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +147,43 @@ func TestShareAndSources(t *testing.T) {
 	if got := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" { // RFC 6455's example
 		t.Fatalf("acceptKey = %s", got)
 	}
+}
+
+func TestFindServerModule(t *testing.T) {
+	root := t.TempDir()
+	sub := filepath.Join(root, "bench", "x")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(path, text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "go.mod"), "// the server\nmodule wsfan\n\ngo 1.26\n")
+	write(filepath.Join(root, "bench", "go.mod"), "module wsfan/bench\n")
+	f := func(start, want string) {
+		t.Helper()
+		got, err := findServerModule(start)
+		if err != nil || got != want {
+			t.Fatalf("findServerModule(%q) = %q, %v; want %q", start, got, err, want)
+		}
+	}
+	f(root, root)
+	f(filepath.Join(root, "bench"), root) // wsfan/bench is not the server
+	f(sub, root)
+	if _, err := findServerModule(t.TempDir()); err == nil || !strings.Contains(err.Error(), "-server-src") {
+		t.Fatalf("findServerModule outside any wsfan tree: %v", err)
+	}
+	g := func(gomod, want string) {
+		t.Helper()
+		if got := modulePath([]byte(gomod)); got != want {
+			t.Fatalf("modulePath(%q) = %q; want %q", gomod, got, want)
+		}
+	}
+	g("module wsfan\n", "wsfan")
+	g("module \"wsfan/bench\"\n", "wsfan/bench")
+	g("modulex wsfan\n", "")
+	g("go 1.26\n", "")
 }

@@ -6,8 +6,12 @@ func TestParseFrame(t *testing.T) {
 	f := func(in string, want frameInfo) {
 		t.Helper()
 		got := parseFrame([]byte(in))
+		if want.value == 0 {
+			want.value = -1 // no data.n, unless the case says
+		}
 		if got.kind != want.kind || string(got.channel) != string(want.channel) || got.seq != want.seq ||
-			got.hasSeq != want.hasSeq || got.sent != want.sent || got.rejected != want.rejected {
+			got.hasSeq != want.hasSeq || got.sent != want.sent || got.rejected != want.rejected ||
+			got.conflated != want.conflated || got.value != want.value {
 			t.Fatalf("parseFrame(%s) = %+v (channel %q); want %+v (channel %q)", in, got, got.channel, want, want.channel)
 		}
 	}
@@ -29,6 +33,22 @@ func TestParseFrame(t *testing.T) {
 	// Keys in another order.
 	f(`{"seq":3,"type":"message","channel":"c","data":{"t":9},"ts":1}`,
 		frameInfo{kind: frameMessage, channel: []byte("c"), seq: 3, hasSeq: true, sent: 9})
+	// Conflation (PROTOCOL.md): "conflated" after seq, after ts or after
+	// data; the publisher's value number in data.n.
+	msg := func(seq, conflated uint64, sent, value int64) frameInfo {
+		return frameInfo{kind: frameMessage, channel: []byte("token.T0.ticker"), seq: seq, hasSeq: true, conflated: conflated, sent: sent, value: value}
+	}
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"conflated":3,"ts":1,"data":{"t":99,"n":12}}`, msg(12, 3, 99, 12))
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"ts":1,"conflated":3,"data":{"t":99,"n":12}}`, msg(12, 3, 99, 12))
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"ts":1,"data":{"t":99,"n":12},"conflated":3}`, msg(12, 3, 99, 12))
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"ts":1,"data":{"t":99},"conflated":0}`, msg(12, 0, 99, -1))
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"ts":1,"data":{"t":99,"n":7}}`, msg(12, 0, 99, 7))
+	// The slow path: other orders and other data; data cannot fake
+	// "conflated" or "seq", wherever the envelope puts them.
+	f(`{"type":"message","data":{"n":4,"t":99,"conflated":50},"conflated":2,"seq":12,"channel":"token.T0.ticker","ts":1}`, msg(12, 2, 99, 4))
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"ts":1,"data":{"t":99,"s":"}\"{","n":4},"conflated":5}`, msg(12, 5, 99, 4))
+	f(`{"type":"message","channel":"token.T0.ticker","ts":1,"data":[{"seq":1}],"seq":12,"conflated":1}`, msg(12, 1, 0, -1))
+	f(`{"type":"message","channel":"token.T0.ticker","seq":12,"conflated":x,"ts":1,"data":{"t":99}}`, msg(12, 0, 99, -1))
 	f(`{"type":"subscription_ack","id":"s","subscribed":["token.BTC.trade"],"count":1}`,
 		frameInfo{kind: frameAck})
 	f(`{"type":"subscription_ack","id":"1","subscribed":[],"rejected":[{"channel":"user.43.>","code":"FORBIDDEN","message":"..."},{"channel":"a..b","code":"INVALID_CHANNEL","message":"..."}],"count":0}`,
@@ -37,6 +57,23 @@ func TestParseFrame(t *testing.T) {
 	f(`{"type":"pong","ts":1764236400000}`, frameInfo{kind: frameOther})
 	f(`not json`, frameInfo{kind: frameOther})
 	f(``, frameInfo{kind: frameOther})
+}
+
+func TestSkipValue(t *testing.T) {
+	f := func(in string, want int) {
+		t.Helper()
+		if got := skipValue([]byte(in)); got != want {
+			t.Fatalf("skipValue(%q) = %d; want %d", in, got, want)
+		}
+	}
+	f(`{"t":1},"x":2}`, 7)
+	f(`[1,[2,{"a":"]"}]]}`, 17)
+	f(`"a\"b",`, 6)
+	f(`5,"ts":1}`, 1)
+	f(`5}`, 1)
+	f(`null}`, 4)
+	f(`{"t":1`, 0) // cut short
+	f(``, 0)
 }
 
 func TestParseUint(t *testing.T) {
@@ -55,11 +92,17 @@ func TestParseUint(t *testing.T) {
 }
 
 func BenchmarkParseFrame(b *testing.B) {
-	in := []byte(`{"type":"message","channel":"token.T12.trade","seq":1043,"ts":1764236400123,"data":{"t":1764236400123456789}}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if parseFrame(in).kind != frameMessage {
-			b.Fatal("not a message")
-		}
+	f := func(name, in string) {
+		frame := []byte(in)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if parseFrame(frame).kind != frameMessage {
+					b.Fatal("not a message")
+				}
+			}
+		})
 	}
+	f("plain", `{"type":"message","channel":"token.T12.trade","seq":1043,"ts":1764236400123,"data":{"t":1764236400123456789}}`)
+	f("conflated", `{"type":"message","channel":"token.T0.trade","seq":1043,"conflated":9,"ts":1764236400123,"data":{"t":1764236400123456789,"n":1043}}`)
 }

@@ -24,7 +24,7 @@ func (c *coordinator) grow(i, n int) error {
 	o := c.o
 	prev := 0
 	if i > 0 {
-		prev = o.Stages[i-1]
+		prev = o.totalConns(o.Stages[i-1])
 	}
 	m0, err := c.startPhase(fmt.Sprintf("ramp to %d", n))
 	if err != nil {
@@ -85,7 +85,7 @@ func (c *coordinator) grow(i, n int) error {
 			st.KBPerConn = float64(st.ServerRSSKB-c.res.Server.RSSStartKB) / float64(st.Open)
 		}
 	}
-	if met, err := scrapeMetrics(c.ctx, o.Admin); err == nil {
+	if met, err := c.scrape(); err == nil {
 		if v := met.get(mHeapInuse); v >= 0 {
 			st.HeapInuseKB = int64(v / 1024)
 		}
@@ -112,6 +112,18 @@ func (c *coordinator) startPublisher(rate float64) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
+// publishLast publishes each token channel's last value (-last-value)
+// once the publisher has stopped.
+func (c *coordinator) publishLast() {
+	if !c.o.LastValue {
+		return
+	}
+	c.lastValues = c.pub.publishLast()
+	if n := c.o.Tokens - len(c.lastValues); n > 0 {
+		c.note("last value: %d of %d channels' last publications were not accepted: their last value is not checked", n, c.o.Tokens)
+	}
+}
+
 // drainStall ends a drain when nothing more arrived for this long.
 const drainStall = 2 * time.Second
 
@@ -123,6 +135,9 @@ func (c *coordinator) drain(m0 mark) error {
 	owed := c.pub.expected.Load() - m0.expected
 	deadline := time.Now().Add(c.o.Drain)
 	got := func() int64 { return c.sum(func(s *snapshot) int64 { return s.Received }) - m0.received }
+	if c.o.isStorm() { // what is owed is the observers'
+		got = func() int64 { return c.sum(func(s *snapshot) int64 { return s.ObsReceived }) - m0.obsReceived }
+	}
 	last, lastChange := got(), time.Now()
 	for {
 		if time.Since(c.last.at) >= c.o.Interval {
@@ -163,6 +178,7 @@ func (c *coordinator) publish() error {
 	if err != nil {
 		return err
 	}
+	c.publishLast()
 	m1, err := c.measure()
 	if err != nil {
 		return err
@@ -304,6 +320,7 @@ func (c *coordinator) hot() error {
 	}
 	stop()
 	stop = nil
+	c.publishLast()
 	m1, err := c.measure()
 	if err != nil {
 		return err
@@ -374,7 +391,7 @@ func (c *coordinator) finish() error {
 		c.res.PubErrors = cloneCounts(c.pub.errs)
 		c.pub.mu.Unlock()
 	}
-	c.send(command{Op: "finish", Accepted: acc})
+	c.send(command{Op: "finish", Accepted: acc, ObserversOnly: c.o.isStorm(), Last: c.lastValues})
 	ok, err := c.wait(func() bool { return c.allSaw(evFinal, 1) }, time.Minute)
 	if err != nil {
 		return err
@@ -400,6 +417,15 @@ func (c *coordinator) finish() error {
 		c.res.ErrorFrames += s.ErrorFrames
 	}
 	c.res.Loss = total
+	if c.o.isStorm() {
+		c.res.LossScope = "observers"
+	}
+	if len(c.o.Conflate) > 0 || c.o.LastValue {
+		c.res.Conflation = newConflationResult(c.o, total, c.res.Publish)
+		for _, msg := range c.res.Conflation.Failures {
+			c.note("conflation: %s", msg)
+		}
+	}
 	if total.Missing > 0 || total.Gaps > 0 {
 		c.note("loss: %d deliveries missing, %d seq gaps over %d connections", total.Missing, total.Gaps, total.LossyConns)
 	}
@@ -423,7 +449,7 @@ func (c *coordinator) closeAll() error {
 	end := &endResult{}
 	start := time.Now()
 	for {
-		met, err := scrapeMetrics(c.ctx, c.o.Admin)
+		met, err := c.scrape()
 		if err != nil {
 			return err
 		}

@@ -15,11 +15,16 @@ import (
 // (grow, churn, close) answer with an event snapshot when done; snap and
 // finish answer at once.
 type command struct {
-	Op       string            `json:"op"`                 // snap, grow, churn, finish, close, exit
+	Op       string            `json:"op"`                 // snap, grow, churn, drop, redial, finish, close, exit
 	Target   int               `json:"target,omitempty"`   // grow: the global connection target
 	Count    int               `json:"count,omitempty"`    // churn: this process's reconnects
 	Rate     float64           `json:"rate,omitempty"`     // churn: this process's reconnects per second
 	Accepted map[string]uint64 `json:"accepted,omitempty"` // finish: publications accepted per channel
+	// ObserversOnly: finish accounts loss on the observers only (storm).
+	ObserversOnly bool `json:"observers_only,omitempty"`
+	// Last: finish checks that every subscriber's last message carries
+	// its channel's last published value (data.n), when not nil.
+	Last map[string]int64 `json:"last,omitempty"`
 }
 
 // Events of a snapshot.
@@ -27,6 +32,8 @@ const (
 	evSnap    = "snap"
 	evGrown   = "grown"
 	evChurned = "churned"
+	evDropped = "dropped"
+	evRedial  = "redialed"
 	evFinal   = "final"
 	evClosed  = "closed"
 	evError   = "error"
@@ -63,6 +70,12 @@ type snapshot struct {
 
 	Lat  []byte `json:"lat,omitempty"`
 	Conn []byte `json:"conn,omitempty"`
+	Obs  []byte `json:"obs,omitempty"` // latency on observers only
+
+	ObsReceived  int64 `json:"obs_received"`
+	Dropped      int64 `json:"dropped"`
+	RedialDone   int64 `json:"redial_done"`
+	RedialFailed int64 `json:"redial_failed"`
 
 	ChurnDone   int64 `json:"churn_done"`
 	ChurnFailed int64 `json:"churn_failed"`
@@ -72,12 +85,16 @@ type snapshot struct {
 
 // emit sends a snapshot to out. Snapshots are taken and sent under one
 // lock, so out sees the cumulative counters in order.
-func (w *worker) emit(out chan<- snapshot, event string, accepted map[string]uint64) {
+func (w *worker) emit(out chan<- snapshot, event string, fin *command) {
 	w.snapMu.Lock()
 	defer w.snapMu.Unlock()
 	s := w.snapshot(event)
-	if accepted != nil {
-		s.Loss = w.loss(accepted)
+	if fin != nil {
+		acc := fin.Accepted
+		if acc == nil {
+			acc = map[string]uint64{}
+		}
+		s.Loss = w.loss(acc, fin.Last, fin.ObserversOnly)
 	}
 	out <- s
 }
@@ -92,12 +109,16 @@ func (w *worker) snapshot(event string) snapshot {
 		Reads: w.reads.Load(), BytesIn: w.bytesIn.Load(),
 		ErrorFrames: w.errorFrames.Load(), OtherFrames: w.otherFrames.Load(),
 		ChurnDone: w.churnDone.Load(), ChurnFailed: w.churnFailed.Load(),
+		Dropped: w.dropped.Load(), RedialDone: w.redialDone.Load(), RedialFailed: w.redialFailed.Load(),
 	}
 	for i := range w.shards {
 		sh := &w.shards[i]
 		sh.mu.Lock()
 		w.tmpHist.Merge(sh.hist)
 		sh.hist.Reset()
+		w.tmpObs.Merge(sh.obsHist)
+		sh.obsHist.Reset()
+		s.ObsReceived += sh.obsReceived
 		s.Received += sh.received
 		s.NoTS += sh.noTS
 		s.UnknownChan += sh.unknownChan
@@ -105,6 +126,8 @@ func (w *worker) snapshot(event string) snapshot {
 	}
 	s.Lat = encodeHist(w.tmpHist)
 	w.tmpHist.Reset()
+	s.Obs = encodeHist(w.tmpObs)
+	w.tmpObs.Reset()
 	w.mu.Lock()
 	s.Conn = encodeHist(w.connHist)
 	w.connHist.Reset()
@@ -151,12 +174,12 @@ func (w *worker) serve(cmds <-chan command, out chan<- snapshot) {
 			bg.Go(func() { w.grow(cmd.Target); w.emit(out, evGrown, nil) })
 		case "churn":
 			bg.Go(func() { w.churn(cmd.Count, cmd.Rate); w.emit(out, evChurned, nil) })
+		case "drop":
+			bg.Go(func() { w.drop(); w.emit(out, evDropped, nil) })
+		case "redial":
+			bg.Go(func() { w.redial(); w.emit(out, evRedial, nil) })
 		case "finish":
-			acc := cmd.Accepted
-			if acc == nil {
-				acc = map[string]uint64{}
-			}
-			w.emit(out, evFinal, acc)
+			w.emit(out, evFinal, &cmd)
 		case "close":
 			bg.Go(func() { w.closeAll(); w.emit(out, evClosed, nil) })
 		case "exit":

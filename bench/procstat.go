@@ -13,12 +13,14 @@ const clockTicks = 100
 
 // procSample is one reading of a process's /proc files.
 type procSample struct {
-	CPUSeconds float64 // utime + stime
+	CPUSeconds float64 // utime + stime, in 10 ms ticks
+	CPUClock   float64 // the process's CPU clock (cpuClock), ns resolution; -1 unknown
 	RSSKB      int64   // VmRSS
 	WriteCalls int64   // syscw of /proc/<pid>/io: write(2)-family calls; -1 if unreadable
 }
 
-// readProc reads /proc/<pid>/{stat,status,io}.
+// readProc reads /proc/<pid>/{stat,status,io} and the process's CPU
+// clock.
 func readProc(pid int) (procSample, error) {
 	var s procSample
 	dir := "/proc/" + strconv.Itoa(pid) + "/"
@@ -31,6 +33,7 @@ func readProc(pid int) (procSample, error) {
 		return s, fmt.Errorf("pid %d: %w", pid, err)
 	}
 	s.CPUSeconds = float64(ticks) / clockTicks
+	s.CPUClock = cpuClock(pid)
 	if b, err = os.ReadFile(dir + "status"); err == nil {
 		s.RSSKB = parseStatusKB(b, "VmRSS:")
 	}

@@ -20,8 +20,10 @@ const publisherSenders = 4
 
 // publisher posts publications to the admin API at a rate that may change
 // while it runs, spread over the channels by the plan's popularity. Each
-// publication's data is {"t":<send time, Unix ns>}. Its counters may be
-// read from any goroutine.
+// publication's data is {"t":<send time, Unix ns>}, or with values
+// {"t":...,"n":<value number>}, n counting the publications 1, 2, ...
+// in the order they were put in requests. Its counters may be read from
+// any goroutine.
 type publisher struct {
 	url, key string
 	client   *http.Client
@@ -29,10 +31,13 @@ type publisher struct {
 	conns    int     // connections: user channels are user.0 .. user.(conns-1)
 	userFrac float64 // share of publications to user channels
 	subs     map[string]int
-	batch    int // fixed batch size; 0: by rate
+	batch    int  // fixed batch size; 0: by rate
+	values   bool // data carries "n"
+	tokens   int  // token channels, for publishLast
 
 	rate atomic.Uint64 // float64 bits, publications per second
 
+	value                  atomic.Int64 // the last value number given
 	sent, accepted, failed atomic.Int64
 	expected               atomic.Int64 // deliveries the accepted publications owe
 
@@ -51,6 +56,8 @@ func newPublisher(o *options, p *plan, subs map[string]int) *publisher {
 		userFrac:   o.UserFrac,
 		subs:       subs,
 		batch:      o.Batch,
+		values:     o.LastValue,
+		tokens:     o.Tokens,
 		perChannel: map[string]uint64{},
 		errs:       map[string]int64{},
 	}
@@ -124,10 +131,15 @@ func (p *publisher) pick(r *rand.Rand) string {
 	return tokenChannel(p.plan.pop.sample(r))
 }
 
-// post sends one batch, stamping the send time into every publication.
-func (p *publisher) post(chans []string) {
+// post sends one batch, stamping the send time (and, with values, the
+// value numbers first, first+1, ...) into its publications; ok reports
+// whether the server accepted it.
+func (p *publisher) post(chans []string) (first int64, ok bool) {
 	var body bytes.Buffer
 	t := strconv.FormatInt(time.Now().UnixNano(), 10)
+	if p.values {
+		first = p.value.Add(int64(len(chans))) - int64(len(chans)) + 1
+	}
 	body.WriteByte('[')
 	for i, ch := range chans {
 		if i > 0 {
@@ -137,6 +149,10 @@ func (p *publisher) post(chans []string) {
 		body.WriteString(ch)
 		body.WriteString(`","data":{"t":`)
 		body.WriteString(t)
+		if p.values {
+			body.WriteString(`,"n":`)
+			body.WriteString(strconv.FormatInt(first+int64(i), 10))
+		}
 		body.WriteString(`}}`)
 	}
 	body.WriteByte(']')
@@ -147,13 +163,13 @@ func (p *publisher) post(chans []string) {
 	resp, err := p.client.Do(req)
 	if err != nil {
 		p.fail(len(chans), "error: "+err.Error())
-		return
+		return first, false
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		p.fail(len(chans), fmt.Sprintf("HTTP %d", resp.StatusCode))
-		return
+		return first, false
 	}
 	exp := 0
 	p.mu.Lock()
@@ -164,6 +180,23 @@ func (p *publisher) post(chans []string) {
 	p.mu.Unlock()
 	p.expected.Add(int64(exp))
 	p.accepted.Add(int64(len(chans)))
+	return first, true
+}
+
+// publishLast publishes, once run has returned, one more value on every
+// token channel, alone in its request and after every other has been
+// answered, so that it is each channel's last publication; it returns the
+// values the server accepted, by channel. On a conflated channel that
+// last publication must still reach every subscriber.
+func (p *publisher) publishLast() map[string]int64 {
+	last := map[string]int64{}
+	for k := range p.tokens {
+		ch := tokenChannel(k)
+		if v, ok := p.post([]string{ch}); ok {
+			last[ch] = v
+		}
+	}
+	return last
 }
 
 func (p *publisher) fail(n int, reason string) {

@@ -14,8 +14,8 @@ import (
 // printTable writes the result as readable tables.
 func printTable(w io.Writer, r *result) {
 	o := r.Options
-	fmt.Fprintf(w, "== %s (scenario %q) on %d CPUs, %s; server cpus %q, load cpus %q, %d load process(es); %.1f s\n",
-		r.Label, r.Scenario, r.Machine.CPUs, r.Machine.GoVersion, orAll(r.Machine.ServerCPUs), orAll(r.Machine.LoadCPUs), o.Procs, r.Elapsed)
+	fmt.Fprintf(w, "== %s (scenario %q, server %s) on %d CPUs, %s; server cpus %q, load cpus %q, %d load process(es); %.1f s\n",
+		r.Label, r.Scenario, orDefault(r.Server.Target, targetWsfan), r.Machine.CPUs, r.Machine.GoVersion, orAll(r.Machine.ServerCPUs), orAll(r.Machine.LoadCPUs), o.Procs, r.Elapsed)
 	fmt.Fprintf(w, "   subscriptions: %s; publications: %.0f/s", describeSubs(o), o.Rate)
 	if o.UserFrac > 0 {
 		fmt.Fprintf(w, " (%.0f%% to user channels)", 100*o.UserFrac)
@@ -71,7 +71,16 @@ func printTable(w io.Writer, r *result) {
 			c.ConnectLatency.P50, c.ConnectLatency.P99, c.ConnectLatency.Max, c.ServerCores, c.LoadCores, c.OtherCores)
 		tw.Flush()
 	}
+	if r.Storm != nil {
+		printStorm(w, r.Storm)
+	}
+	if r.Conflation != nil {
+		printConflation(w, r.Conflation)
+	}
 	if l := r.Loss; l != nil {
+		if r.LossScope != "" {
+			fmt.Fprintf(w, "\nloss is counted on the %s only", r.LossScope)
+		}
 		fmt.Fprintf(w, "\nloss: expected %d, received %d, missing %d, extra %d, seq gaps %d, dups %d, lossy connections %d\n",
 			l.Expected, l.Received, l.Missing, l.Extra, l.Gaps, l.Dups, l.LossyConns)
 	}
@@ -121,6 +130,13 @@ func describeSubs(o *options) string {
 	}
 	if o.User {
 		s += " + own user channel"
+	}
+	return s
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
 	}
 	return s
 }

@@ -9,28 +9,31 @@ import (
 
 // result is everything a run measured; -json prints it as is.
 type result struct {
-	Label        string           `json:"label"`
-	Scenario     string           `json:"scenario"`
-	Options      *options         `json:"options"`
-	Machine      machine          `json:"machine"`
-	Started      time.Time        `json:"started"`
-	Elapsed      float64          `json:"elapsed_s"`
-	Server       serverInfo       `json:"server"`
-	WritesSource string           `json:"writes_source"`
-	Stages       []stageResult    `json:"stages"`
-	Publish      *publishResult   `json:"publish,omitempty"`
-	Hot          *hotResult       `json:"hot,omitempty"`
-	Churn        *churnResult     `json:"churn,omitempty"`
-	Loss         *lossTotals      `json:"loss,omitempty"`
-	Closes       map[string]int64 `json:"server_closes,omitempty"` // closes the clients did not ask for, by code and reason
-	CloseLog     []string         `json:"server_close_log,omitempty"`
-	FailReasons  map[string]int64 `json:"connect_failures,omitempty"`
-	FailLog      []string         `json:"connect_failure_log,omitempty"`
-	PubErrors    map[string]int64 `json:"publish_errors,omitempty"`
-	ErrorFrames  int64            `json:"error_frames"`
-	End          *endResult       `json:"end,omitempty"`
-	Notes        []string         `json:"notes,omitempty"`
-	Series       []point          `json:"series"`
+	Label        string            `json:"label"`
+	Scenario     string            `json:"scenario"`
+	Options      *options          `json:"options"`
+	Machine      machine           `json:"machine"`
+	Started      time.Time         `json:"started"`
+	Elapsed      float64           `json:"elapsed_s"`
+	Server       serverInfo        `json:"server"`
+	WritesSource string            `json:"writes_source"`
+	Stages       []stageResult     `json:"stages"`
+	Publish      *publishResult    `json:"publish,omitempty"`
+	Hot          *hotResult        `json:"hot,omitempty"`
+	Churn        *churnResult      `json:"churn,omitempty"`
+	Storm        *stormResult      `json:"storm,omitempty"`
+	Conflation   *conflationResult `json:"conflation,omitempty"`
+	Loss         *lossTotals       `json:"loss,omitempty"`
+	LossScope    string            `json:"loss_scope,omitempty"`    // "observers": loss counted on them only
+	Closes       map[string]int64  `json:"server_closes,omitempty"` // closes the clients did not ask for, by code and reason
+	CloseLog     []string          `json:"server_close_log,omitempty"`
+	FailReasons  map[string]int64  `json:"connect_failures,omitempty"`
+	FailLog      []string          `json:"connect_failure_log,omitempty"`
+	PubErrors    map[string]int64  `json:"publish_errors,omitempty"`
+	ErrorFrames  int64             `json:"error_frames"`
+	End          *endResult        `json:"end,omitempty"`
+	Notes        []string          `json:"notes,omitempty"`
+	Series       []point           `json:"series"`
 }
 
 type machine struct {
@@ -41,9 +44,10 @@ type machine struct {
 }
 
 type serverInfo struct {
-	PID        int   `json:"pid"`
-	Spawned    bool  `json:"spawned"`
-	RSSStartKB int64 `json:"rss_start_kb"`
+	Target     string `json:"target"` // wsfan or raw
+	PID        int    `json:"pid"`
+	Spawned    bool   `json:"spawned"`
+	RSSStartKB int64  `json:"rss_start_kb"`
 }
 
 // stageResult is one ramp to a connection target, then a settle.
@@ -204,9 +208,14 @@ func (s span) per(f func(m mark) int64) float64 {
 
 func (s span) delta(f func(m mark) int64) int64 { return f(s.b) - f(s.a) }
 
+// serverCPU is the server's CPU seconds between the marks: from its CPU
+// clock (ns resolution) when both marks have it, else from /proc ticks.
 func (s span) serverCPU() float64 {
 	if !s.a.srvOK || !s.b.srvOK {
 		return 0
+	}
+	if s.a.srv.CPUClock >= 0 && s.b.srv.CPUClock >= 0 {
+		return s.b.srv.CPUClock - s.a.srv.CPUClock
 	}
 	return s.b.srv.CPUSeconds - s.a.srv.CPUSeconds
 }

@@ -25,17 +25,22 @@ type coordinator struct {
 	latest  []snapshot
 	counts  []map[string]int // events seen, per worker
 	pub     *publisher
-	res     *result
-	start   time.Time
-	log     io.Writer
+	// lastValues is each token channel's last published value
+	// (-last-value), set once publishing ended.
+	lastValues map[string]int64
+	res        *result
+	start      time.Time
+	log        io.Writer
 
 	ivHist    *hdr.Histogram // latency since the last sample
 	phaseHist *hdr.Histogram // latency of the current phase
 	connHist  *hdr.Histogram // connect latency of the current phase
+	obsHist   *hdr.Histogram // latency on observers since the storm code reset it
 
 	last     mark // at the previous sample
 	loadCPUs cpuMeter
 	softirqs cpuMeter // the ksoftirqd threads
+	scrapes  int64    // admin /metrics scrapes made; each costs the server CPU
 	bar      *progressbar.ProgressBar
 	barBase  int64 // the bar counts acked+failed above this
 	phase    string
@@ -45,6 +50,8 @@ type coordinator struct {
 type mark struct {
 	at                              time.Time
 	received, reads, acked, failed  int64
+	obsReceived                     int64 // by observers
+	dropped, redialDone, redialFail int64 // storm
 	bytesIn                         int64 // read by the clients
 	churnDone, churnFailed          int64
 	open                            int64
@@ -61,6 +68,7 @@ type mark struct {
 	cpus                                []cpuTimes // the machine's, from /proc/stat
 	closes1008                          int64
 	gaps                                int64
+	scrapes                             int64 // the coordinator's /metrics scrapes so far
 }
 
 // run performs the run o describes.
@@ -70,7 +78,7 @@ func run(ctx context.Context, o *options, log io.Writer) (*result, error) {
 	c := &coordinator{
 		o: o, ctx: ctx, log: log, plan: newPlan(o),
 		events: make(chan snapshot, 1024),
-		ivHist: newHist(), phaseHist: newHist(), connHist: newHist(),
+		ivHist: newHist(), phaseHist: newHist(), connHist: newHist(), obsHist: newHist(),
 		res: newResult(o),
 	}
 	var err error
@@ -88,7 +96,10 @@ func run(ctx context.Context, o *options, log io.Writer) (*result, error) {
 			fmt.Fprintf(log, "bench: %v\n", err)
 		}
 	}()
-	c.res.Server.PID, c.res.Server.Spawned = c.tgt.pid, c.tgt.spawned
+	c.res.Server.PID, c.res.Server.Spawned, c.res.Server.Target = c.tgt.pid, c.tgt.spawned, o.Target
+	if o.Target == targetRaw && (o.PingInterval > 0 || o.ServerConfig != "" || o.ServerTOML != "") {
+		c.note("the raw reference server has no config: -ping-interval, -server-config and -server-toml applied to wsfan only (raw sends no pings)")
+	}
 	err = c.execute()
 	c.res.Elapsed = time.Since(c.start).Seconds()
 	if err != nil {
@@ -105,7 +116,7 @@ func (c *coordinator) execute() error {
 			c.res.Server.RSSStartKB = s.RSSKB
 		}
 	}
-	if m, err := scrapeMetrics(c.ctx, o.Admin); err == nil {
+	if m, err := c.scrape(); err == nil {
 		if name, _, ok := m.writeCounter(); ok {
 			c.res.WritesSource = "server writes/s: the server's " + name + "; write syscalls/s: /proc/<pid>/io syscw"
 		}
@@ -134,6 +145,18 @@ func (c *coordinator) execute() error {
 	defer c.stopWorkers()
 	c.last = c.mark()
 
+	if o.isStorm() {
+		// The publisher's owed deliveries are the observers': the other
+		// connections come and go.
+		c.pub = newPublisher(o, c.plan, c.plan.subscribers(o.Observers))
+		if err := c.storm(); err != nil {
+			return err
+		}
+		if err := c.finish(); err != nil {
+			return err
+		}
+		return c.closeAll()
+	}
 	for i, n := range o.Stages {
 		if err := c.grow(i, n); err != nil {
 			return err
@@ -213,7 +236,10 @@ func (c *coordinator) handle(s snapshot) error {
 	if err := mergeEncoded(c.connHist, s.Conn); err != nil {
 		return err
 	}
-	s.Lat, s.Conn = nil, nil
+	if err := mergeEncoded(c.obsHist, s.Obs); err != nil {
+		return err
+	}
+	s.Lat, s.Conn, s.Obs = nil, nil, nil
 	c.latest[s.Worker] = s
 	c.counts[s.Worker][s.Event]++
 	if c.bar != nil {
@@ -319,8 +345,12 @@ func (c *coordinator) refresh() error {
 // mark reads every counter now (the load processes' as of their latest
 // snapshot).
 func (c *coordinator) mark() mark {
-	m := mark{at: time.Now()}
+	m := mark{at: time.Now(), scrapes: c.scrapes}
 	m.received = c.sum(func(s *snapshot) int64 { return s.Received })
+	m.obsReceived = c.sum(func(s *snapshot) int64 { return s.ObsReceived })
+	m.dropped = c.sum(func(s *snapshot) int64 { return s.Dropped })
+	m.redialDone = c.sum(func(s *snapshot) int64 { return s.RedialDone })
+	m.redialFail = c.sum(func(s *snapshot) int64 { return s.RedialFailed })
 	m.reads = c.sum(func(s *snapshot) int64 { return s.Reads })
 	m.bytesIn = c.sum(func(s *snapshot) int64 { return s.BytesIn })
 	m.acked = c.sum(func(s *snapshot) int64 { return s.Acked })
@@ -340,7 +370,7 @@ func (c *coordinator) mark() mark {
 		}
 	}
 	m.sockWrites = -1
-	if met, err := scrapeMetrics(c.ctx, c.o.Admin); err == nil {
+	if met, err := c.scrape(); err == nil {
 		m.metOK = true
 		if _, v, ok := met.writeCounter(); ok {
 			m.sockWrites = v
@@ -351,6 +381,12 @@ func (c *coordinator) mark() mark {
 	m.softirqCPU = c.softirqs.total()
 	m.cpus, _ = readCPUs()
 	return m
+}
+
+// scrape fetches the server's /metrics and counts the scrape.
+func (c *coordinator) scrape() (promSample, error) {
+	c.scrapes++
+	return scrapeMetrics(c.ctx, c.o.Admin)
 }
 
 // sample takes fresh snapshots and returns the mark. It appends a point

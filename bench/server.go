@@ -25,15 +25,65 @@ type target struct {
 	exited     chan struct{}
 }
 
-// buildServer builds the server package src into dir and returns the binary.
+// serverModule is the module path of the server; the load generator is the
+// separate module wsfan/bench inside its tree.
+const serverModule = "wsfan"
+
+// buildServer builds the server module in directory src (empty: found by
+// findServerModule from the working directory) into dir and returns the
+// binary. The build runs in src, so that it uses the server's go.mod, not
+// the load generator's.
 func buildServer(src, dir string) (string, error) {
-	bin := filepath.Join(dir, "wsfan")
-	cmd := exec.Command("go", "build", "-o", bin, src)
+	if src == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		if src, err = findServerModule(wd); err != nil {
+			return "", err
+		}
+	}
+	bin, err := filepath.Abs(filepath.Join(dir, "wsfan"))
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = src
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("cannot build the server (go build %s): %w", src, err)
+		return "", fmt.Errorf("cannot build the server (go build in %s): %w", src, err)
 	}
 	return bin, nil
+}
+
+// findServerModule returns the nearest directory at or above start whose
+// go.mod declares the server's module: the repository root, from the root
+// itself or from bench/.
+func findServerModule(start string) (string, error) {
+	dir, err := filepath.Abs(start)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == serverModule {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod of module %s at or above %s: give -server-src or -server-bin", serverModule, start)
+		}
+		dir = parent
+	}
+}
+
+// modulePath returns the module path a go.mod declares, "" if none.
+func modulePath(gomod []byte) string {
+	for line := range strings.Lines(string(gomod)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -69,40 +119,31 @@ func cpuCount(list string) (int, error) {
 	return n, nil
 }
 
-// serverConfig is the spawned server's TOML: loopback ports, the run's
-// key, cpu_limit from the pinning, a short drain; every other key keeps
-// its default (max_connections 100000, ping_interval 25s,
-// max_pending_bytes 1 MiB).
-func serverConfig(port, adminPort, cpus int, key string) string {
-	return fmt.Sprintf(`# written by go run ./bench -spawn
-listen = "127.0.0.1:%d"
-admin_listen = "127.0.0.1:%d"
-publish_keys = [%q]
-cpu_limit = %d
-drain_period = "1s"
-shutdown_timeout = "5s"
-`, port, adminPort, key, cpus)
-}
+// Targets of -target: the server spawned for a run.
+const (
+	targetWsfan = "wsfan" // the server, from -server-bin or built from -server-src
+	targetRaw   = "raw"   // bench/rawserver, run by this executable with -raw-server
+)
 
-// spawnServer starts o.ServerBin (pinned to o.ServerCPUs) on free
-// loopback ports and waits until it is healthy.
+// rawServerFlag makes this executable the raw reference server
+// (bench/rawserver); it must be the first argument.
+const rawServerFlag = "-raw-server"
+
+// spawnServer starts the run's server (o.Target; pinned to o.ServerCPUs)
+// on free loopback ports and waits until it is healthy.
 func spawnServer(ctx context.Context, o *options) (*target, error) {
 	dir, err := os.MkdirTemp("", "wsfan-bench-")
 	if err != nil {
 		return nil, err
 	}
 	t := &target{spawned: true, dir: dir, exited: make(chan struct{})}
-	bin := o.ServerBin
-	if bin == "" {
-		if bin, err = buildServer(o.ServerSrc, dir); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
+	fail := func(err error) (*target, error) {
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	cpus, err := cpuCount(o.ServerCPUs)
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("-server-cpus: %w", err)
+		return fail(fmt.Errorf("-server-cpus: %w", err))
 	}
 	var port, adminPort int
 	for port == adminPort {
@@ -110,30 +151,47 @@ func spawnServer(ctx context.Context, o *options) (*target, error) {
 			adminPort, err = freePort()
 		}
 		if err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("cannot find a free port: %w", err)
+			return fail(fmt.Errorf("cannot find a free port: %w", err))
 		}
 	}
-	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte(serverConfig(port, adminPort, cpus, o.Key)), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+	var args []string
+	switch o.Target {
+	case targetRaw:
+		exe, err := os.Executable()
+		if err != nil {
+			return fail(fmt.Errorf("cannot find this executable for the raw server: %w", err))
+		}
+		args = []string{exe, rawServerFlag, "-listen", fmt.Sprintf("127.0.0.1:%d", port),
+			"-admin-listen", fmt.Sprintf("127.0.0.1:%d", adminPort), "-key", o.Key}
+	default:
+		bin := o.ServerBin
+		if bin == "" {
+			if bin, err = buildServer(o.ServerSrc, dir); err != nil {
+				return fail(err)
+			}
+		}
+		text, err := serverConfig(port, adminPort, cpus, o)
+		if err != nil {
+			return fail(err)
+		}
+		cfg := filepath.Join(dir, "config.toml")
+		if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+			return fail(err)
+		}
+		args = []string{bin, "-config", cfg}
 	}
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return fail(err)
 	}
 	defer logf.Close()
-	args := []string{bin, "-config", cfg}
 	if o.ServerCPUs != "" {
 		args = append([]string{"taskset", "-c", o.ServerCPUs}, args...) // taskset execs: the pid is the server's
 	}
 	t.cmd = exec.Command(args[0], args[1:]...)
 	t.cmd.Stdout, t.cmd.Stderr = logf, logf
 	if err := t.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("cannot start the server: %w", err)
+		return fail(fmt.Errorf("cannot start the server: %w", err))
 	}
 	go func() { _ = t.cmd.Wait(); close(t.exited) }()
 	t.pid = t.cmd.Process.Pid

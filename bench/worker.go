@@ -36,6 +36,7 @@ type worker struct {
 	o         *options
 	plan      *plan
 	u         *url.URL
+	conf      conflation // the server's, for the loss accounting
 	engine    *nbhttp.Engine
 	dialer    *wsDialer
 	shards    [nShards]shard
@@ -50,12 +51,14 @@ type worker struct {
 
 	snapMu  sync.Mutex
 	tmpHist *hdr.Histogram // guarded by snapMu
+	tmpObs  *hdr.Histogram // guarded by snapMu
 
 	nextIdx int // next global index grow considers; grow runs one at a time
 
 	dialed, connected, failed, acked, rejected, open atomic.Int64
 	reads, bytesIn, errorFrames, otherFrames         atomic.Int64
 	churnDone, churnFailed, target                   atomic.Int64
+	dropped, redialDone, redialFailed                atomic.Int64 // storm
 }
 
 // shard is a stripe of the receive accounting; pad keeps shards on
@@ -63,23 +66,27 @@ type worker struct {
 type shard struct {
 	mu                                      sync.Mutex
 	hist                                    *hdr.Histogram // end-to-end latency (µs), interval
+	obsHist                                 *hdr.Histogram // the same, observers only (storm)
 	received, gaps, dups, noTS, unknownChan int64
+	obsReceived                             int64 // messages received by observers
 	_                                       [64]byte
 }
 
-// conn is one connection slot. A slot is dialed again by churn; chans
-// (guarded by sh.mu) keeps its accounting across reconnects.
+// conn is one connection slot. A slot is dialed again by churn and storm;
+// chans (guarded by sh.mu) keeps its counts across reconnects, and each
+// new connection's first seq is not judged (its stream starts anew).
 type conn struct {
-	idx     int
-	w       *worker
-	sh      *shard
-	chans   []chanStats
-	sub     []byte                  // the subscribe frame
-	link    atomic.Pointer[linkBox] // the open connection, if any
-	att     atomic.Pointer[attempt]
-	isOpen  atomic.Bool
-	closing atomic.Bool // a client-side close is in progress
-	churnMu sync.Mutex  // one churn operation at a time
+	idx      int
+	w        *worker
+	sh       *shard
+	observer bool // global index below -observers: stays through a storm
+	chans    []chanStats
+	sub      []byte                  // the subscribe frame
+	link     atomic.Pointer[linkBox] // the open connection, if any
+	att      atomic.Pointer[attempt]
+	isOpen   atomic.Bool
+	closing  atomic.Bool // a client-side close is in progress
+	churnMu  sync.Mutex  // one churn operation at a time
 }
 
 // linkBox holds a link for atomic.Pointer.
@@ -104,12 +111,13 @@ func newWorker(o *options, id, procs int) (*worker, error) {
 		return nil, fmt.Errorf("cannot parse -url: %w", err)
 	}
 	w := &worker{
-		id: id, procs: procs, o: o, plan: newPlan(o), u: u,
+		id: id, procs: procs, o: o, plan: newPlan(o), u: u, conf: newConflation(o),
 		failReasons: map[string]int64{}, closes: map[string]int64{},
-		connHist: newHist(), tmpHist: newHist(),
+		connHist: newHist(), tmpHist: newHist(), tmpObs: newHist(),
 	}
 	for i := range w.shards {
 		w.shards[i].hist = newHist()
+		w.shards[i].obsHist = newHist()
 	}
 	w.engine = nbhttp.NewEngine(nbhttp.Config{
 		Name:                    fmt.Sprintf("bench-load-%d", id),
@@ -165,7 +173,14 @@ func (w *worker) grow(target int) {
 	}
 	w.nextIdx = max(w.nextIdx, target)
 	w.target.Add(int64(len(own)))
-	rate := w.o.Ramp / float64(w.procs)
+	w.dialAll(len(own), func(k int) *conn { return w.newConn(own[k]) }, w.o.Ramp/float64(w.procs), nil)
+}
+
+// dialAll connects n slots, slot(k) giving the k-th, paced to rate per
+// second (0: unpaced) with at most -in-flight handshakes at a time, and
+// returns when every one is subscribed or failed; done (if not nil) gets
+// each outcome.
+func (w *worker) dialAll(n int, slot func(k int) *conn, rate float64, done func(ok bool)) {
 	sem := make(chan struct{}, w.o.InFlight)
 	var pending, dialers sync.WaitGroup
 	var next atomic.Int64
@@ -176,16 +191,20 @@ func (w *worker) grow(target int) {
 		dialers.Go(func() {
 			for {
 				k := int(next.Add(1) - 1)
-				if k >= len(own) {
+				if k >= n {
 					return
 				}
-				if d := time.Until(start.Add(time.Duration(float64(k) / rate * float64(time.Second)))); d > 0 {
-					time.Sleep(d)
+				if rate > 0 {
+					if d := time.Until(start.Add(time.Duration(float64(k) / rate * float64(time.Second)))); d > 0 {
+						time.Sleep(d) // pacing
+					}
 				}
 				sem <- struct{}{}
 				pending.Add(1)
-				c := w.newConn(own[k])
-				w.connect(c, func(bool) {
+				w.connect(slot(k), func(ok bool) {
+					if done != nil {
+						done(ok)
+					}
 					<-sem
 					pending.Done()
 				})
@@ -198,7 +217,7 @@ func (w *worker) grow(target int) {
 
 func (w *worker) newConn(i int) *conn {
 	names := w.plan.channels(i)
-	c := &conn{idx: i, w: w, sh: &w.shards[i%nShards], chans: make([]chanStats, len(names))}
+	c := &conn{idx: i, w: w, sh: &w.shards[i%nShards], observer: i < w.o.Observers, chans: make([]chanStats, len(names))}
 	for j, n := range names {
 		c.chans[j].name = n
 	}
@@ -215,7 +234,13 @@ func (w *worker) newConn(i int) *conn {
 // subscription is acknowledged or the attempt failed.
 func (w *worker) connect(c *conn, done func(ok bool)) {
 	att := &attempt{start: time.Now(), done: done, closed: make(chan struct{})}
-	c.att.Store(att)
+	if c.att.Swap(att) != nil { // a reconnect: a new stream of seqs
+		c.sh.mu.Lock()
+		for j := range c.chans {
+			c.chans[j].restart()
+		}
+		c.sh.mu.Unlock()
+	}
 	w.dialed.Add(1)
 	w.dialer.dial(w.u, sourceIP(c.idx, w.o.SrcAddrs), c, func(l link, err error) {
 		if err != nil {
@@ -316,8 +341,14 @@ func (w *worker) onText(c *conn, data []byte) {
 		sh := c.sh
 		sh.mu.Lock()
 		sh.received++
+		if c.observer {
+			sh.obsReceived++
+		}
 		if f.sent > 0 {
 			recordMicros(sh.hist, (now-f.sent)/1000)
+			if c.observer {
+				recordMicros(sh.obsHist, (now-f.sent)/1000)
+			}
 		} else {
 			sh.noTS++
 		}
@@ -325,7 +356,7 @@ func (w *worker) onText(c *conn, data []byte) {
 		for j := range c.chans {
 			if c.chans[j].name == string(f.channel) {
 				if f.hasSeq {
-					c.chans[j].observe(f.seq)
+					c.chans[j].observe(f.seq, f.conflated, f.value, now)
 				}
 				found = true
 				break
@@ -460,8 +491,12 @@ func (w *worker) closeAll() {
 	wg.Wait()
 }
 
-// loss sums the loss accounting of the connections still open.
-func (w *worker) loss(accepted map[string]uint64) *lossTotals {
+// loss sums the loss accounting of the connections still open; with
+// observersOnly, of the observers only (storm: the others left and came
+// back, so they missed publications on purpose). last, when not nil, is
+// the last value published on each channel, which every subscriber's last
+// message must carry.
+func (w *worker) loss(accepted map[string]uint64, last map[string]int64, observersOnly bool) *lossTotals {
 	w.mu.Lock()
 	all := append([]*conn(nil), w.conns...)
 	w.mu.Unlock()
@@ -470,8 +505,11 @@ func (w *worker) loss(accepted map[string]uint64) *lossTotals {
 		if !c.isOpen.Load() {
 			continue // never connected, or closed by the server: reported as closes
 		}
+		if observersOnly && !c.observer {
+			continue
+		}
 		c.sh.mu.Lock()
-		t.addConn(c.chans, accepted)
+		t.addConn(c.chans, accepted, last, w.conf)
 		c.sh.mu.Unlock()
 	}
 	return t

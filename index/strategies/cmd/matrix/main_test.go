@@ -10,7 +10,7 @@ import (
 
 const sampleOutput = `goos: linux
 goarch: amd64
-pkg: wsfan/bench/strategies
+pkg: wsfan/index/strategies
 cpu: AMD EPYC
 BenchmarkLookup/rwmap           	 1000	        21.40 ns/op	        21.30 cpu-ns/op	         0.5 ext-%	       0 B/op	       0 allocs/op
 BenchmarkLookup/rwmap           	 1000	        22.00 ns/op	        21.90 cpu-ns/op	         0.1 ext-%	       0 B/op	       0 allocs/op

@@ -1,5 +1,5 @@
 // Command matrix reads the output of the index strategy benchmarks
-// (go test -bench ./bench/strategies, any number of runs, -count and -cpu
+// (go test -bench ./index/strategies, any number of runs, -count and -cpu
 // values) on stdin and prints the comparison as Markdown tables: ns/op and
 // allocs/op per workload and core count, scaling from 1 core, disconnect
 // cost and memory.
@@ -9,7 +9,7 @@
 // operation, and ext-%, the share of the machine other processes used, are
 // shown where they say whether a number was disturbed.
 //
-//	go test -run '^$' -bench . -benchmem -cpu 1,2,4 ./bench/strategies | go run ./bench/strategies/cmd/matrix
+//	go test -run '^$' -bench . -benchmem -cpu 1,2,4 ./index/strategies | go run ./index/strategies/cmd/matrix
 package main
 
 import (
