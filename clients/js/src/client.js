@@ -54,12 +54,17 @@ class Connection {
     this.openedAt = null;
     /** lastFrameAt: when the last frame arrived (or the open). */
     this.lastFrameAt = 0;
-    /** heartbeatSentAt: when the unanswered liveness heartbeat went out, or null. */
-    this.heartbeatSentAt = null;
+    /** frames: how many frames arrived. */
+    this.frames = 0;
+    /** framesAtHeartbeat: frames when the liveness heartbeat went out; null when none is out. */
+    this.framesAtHeartbeat = null;
     /** timer: the connect timeout before open, the liveness check after. */
     this.timer = null;
     /** pending: command id → the subscribe command awaiting its ack. */
     this.pending = new Map();
+    /** resend: subscriptions refused RATE_LIMITED, sent again when resendTimer fires. */
+    this.resend = new Set();
+    this.resendTimer = null;
     /** heartbeats sent, and answers (a pong, or an error frame) received. */
     this.heartbeats = 0;
     this.answered = 0;
@@ -119,6 +124,9 @@ export class Client {
         throw new TypeError(`wsfan: option ${key} must be a number >= 0`);
       }
     }
+    if (opts.heartbeatInterval > 0 && opts.heartbeatTimeout === 0) {
+      throw new RangeError("wsfan: heartbeatTimeout must be > 0 while heartbeats are on");
+    }
     if (opts.maxReconnectDelay < opts.minReconnectDelay) {
       throw new RangeError("wsfan: maxReconnectDelay must be >= minReconnectDelay");
     }
@@ -150,15 +158,16 @@ export class Client {
 
   /**
    * connect opens the connection and keeps it open until close(). Calling
-   * it while connecting or connected does nothing.
+   * it while connecting or connected does nothing. It returns the client.
    */
   connect() {
-    if (this.#wanted) return;
+    if (this.#wanted) return this;
     this.#wanted = true;
     this.#attempt = 0;
     this.#outageStart = now();
     globalThis.addEventListener?.("online", this.#onOnline);
     this.#open();
+    return this;
   }
 
   /**
@@ -362,7 +371,7 @@ export class Client {
     ws.onerror = () => {};
     if (this.#opts.heartbeatInterval > 0) {
       conn.timer = setTimeout(
-        () => this.#livenessFailed(conn, "connect timed out"),
+        () => this.#livenessFailed(conn, "connect timeout"),
         this.#opts.heartbeatInterval + this.#opts.heartbeatTimeout,
       );
     }
@@ -403,23 +412,23 @@ export class Client {
   #checkLiveness(conn) {
     if (conn !== this.#conn) return;
     const { heartbeatInterval, heartbeatTimeout } = this.#opts;
-    const t = now();
-    if (conn.heartbeatSentAt !== null) {
-      if (conn.lastFrameAt <= conn.heartbeatSentAt) {
-        return this.#livenessFailed(conn, "no frame within heartbeatTimeout");
+    if (conn.framesAtHeartbeat !== null) {
+      if (conn.frames === conn.framesAtHeartbeat) {
+        return this.#livenessFailed(conn, "heartbeat timeout");
       }
-      conn.heartbeatSentAt = null;
+      conn.framesAtHeartbeat = null;
     }
-    const idle = t - conn.lastFrameAt;
+    const idle = now() - conn.lastFrameAt;
     if (idle < heartbeatInterval) return this.#armLiveness(conn, heartbeatInterval - idle);
-    conn.heartbeatSentAt = t;
+    conn.framesAtHeartbeat = conn.frames;
     this.#sendHeartbeat(conn);
     this.#armLiveness(conn, heartbeatTimeout);
   }
 
-  #livenessFailed(conn, why) {
+  /** livenessFailed gives conn up: reason is "heartbeat timeout" or "connect timeout". */
+  #livenessFailed(conn, reason) {
     if (conn !== this.#conn) return;
-    this.#error(new WsfanError(Codes.HEARTBEAT_TIMEOUT, `wsfan: ${why}`));
+    this.#error(new WsfanError(Codes.HEARTBEAT_TIMEOUT, `wsfan: ${reason}: no frame in time`));
     this.#teardown(conn);
     // Node's ws can drop the TCP connection at once; a browser's close()
     // may wait for a close handshake the dead network never completes.
@@ -429,12 +438,13 @@ export class Client {
     } catch {
       // already closed
     }
-    this.#lost(conn, { code: 4000, reason: "heartbeat timeout" }, {});
+    this.#lost(conn, { code: 4000, reason }, {});
   }
 
   /** teardown detaches conn from the client: no handler of it acts any more. */
   #teardown(conn) {
     clearTimeout(conn.timer);
+    clearTimeout(conn.resendTimer);
     conn.ws.onopen = conn.ws.onmessage = conn.ws.onclose = null;
     if (this.#conn === conn) this.#conn = null;
     for (const t of this.#trackers.values()) t.lost();
@@ -497,6 +507,7 @@ export class Client {
   #received(conn, data) {
     if (conn !== this.#conn) return;
     conn.lastFrameAt = now();
+    conn.frames++;
     let frame;
     try {
       frame = parseFrame(data);
@@ -567,9 +578,11 @@ export class Client {
       // The command was not executed: send it again once the server's
       // command bucket has refilled a little.
       this.#error(err);
-      setTimeout(() => {
-        if (conn !== this.#conn) return;
-        const again = trackers.filter((t) => t.active && this.#trackers.get(t.channel) === t);
+      for (const t of trackers) conn.resend.add(t);
+      conn.resendTimer ??= setTimeout(() => {
+        conn.resendTimer = null;
+        const again = [...conn.resend].filter((t) => t.active && this.#trackers.get(t.channel) === t);
+        conn.resend.clear();
         if (again.length > 0) this.#sendSubscribe(conn, again);
       }, this.#opts.rateLimitRetryDelay);
       return;

@@ -138,6 +138,7 @@ export class Tracker {
     if (!position) {
       if (st.seq !== null) {
         st.epoch = null;
+        st.replayTo = 0;
         st.resume = LIVE;
       }
       return this.#subscribed(false);
