@@ -66,8 +66,6 @@ export interface MessageMeta {
   ts: number;
   /** Publications this message replaced on a conflated channel (0 otherwise). */
   conflated: number;
-  /** True when the message was replayed by a recovery after a reconnect. */
-  recovered: boolean;
 }
 
 /** Messages missed and not recovered; refetch the state the channel feeds. */
@@ -76,14 +74,21 @@ export interface Gap {
   channel: string;
   /** First missed seq. */
   from: number;
-  /** Last missed seq, inclusive; null when unknown (the stream restarted). */
-  to: number | null;
   /**
-   * "seq": a jump in the live stream; "not_recovered": missed while
-   * disconnected and not recovered; "reset": the stream restarted (new epoch,
-   * e.g. a server restart), so what followed `from - 1` is unknown.
+   * Last missed seq, inclusive; null when unknown: the stream restarted (a
+   * new epoch, e.g. a server restart), so where the old one ended is unknown.
    */
-  reason: "seq" | "not_recovered" | "reset";
+  to: number | null;
+}
+
+/** Counters since the client was made. */
+export interface Stats {
+  /** Connections opened after the first. */
+  reconnects: number;
+  /** Messages delivered from a recovery's replay. */
+  recovered: number;
+  /** onGap calls. */
+  gaps: number;
 }
 
 /** Given to onSubscribed each time the server acknowledges the subscription. */
@@ -152,6 +157,8 @@ export class Client {
   constructor(url: string, options?: ClientOptions);
   /** The current state; "disconnected" before connect(). */
   readonly state: State;
+  /** A snapshot of the counters. */
+  readonly stats: Stats;
   on(event: "state", fn: (state: State, detail?: DisconnectDetail) => void): () => void;
   on(event: "error", fn: (err: WsfanError) => void): () => void;
   off(event: "state" | "error", fn: (...args: any[]) => void): void;

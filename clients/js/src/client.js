@@ -3,8 +3,9 @@
 
 import { reconnectDelay } from "./backoff.js";
 import { Emitter } from "./callbacks.js";
+import { closePolicy, Connection, OPEN } from "./connection.js";
 import { Codes, WsfanError } from "./errors.js";
-import { encodeChannelCommand, parseFrame, splitCommands } from "./protocol.js";
+import { parseFrame, splitCommands } from "./protocol.js";
 import { Subscription, Tracker } from "./subscription.js";
 
 /** Defaults of the options; see README.md for each. */
@@ -18,63 +19,8 @@ const defaults = Object.freeze({
   rateLimitRetryDelay: 1000,
 });
 
-/** WebSocket readyState OPEN, the same in browsers and Node's ws. */
-const OPEN = 1;
-
+/** now is a monotonic clock in ms. */
 const now = () => globalThis.performance.now();
-
-/**
- * closePolicies maps a server close to what it means for the client: the
- * error to report (if any), whether the next connect may go at once with
- * a fresh token, and whether the closed connection may reset the backoff.
- * Keys are "code" or "code reason" (PROTOCOL.md, close codes).
- */
-const closePolicies = {
-  "1008 token expired": { immediate: true },
-  "1008 slow consumer": { error: Codes.SLOW_CONSUMER },
-  "1008 rate limited": { error: Codes.RATE_LIMITED },
-  1008: { error: Codes.POLICY_VIOLATION },
-  // The client's own frame was too big: reconnecting at once would repeat
-  // it, so this close never resets the backoff.
-  1009: { error: Codes.MESSAGE_TOO_BIG, noReset: true },
-  1002: { error: Codes.PROTOCOL_ERROR },
-};
-
-const closePolicy = (code, reason) => closePolicies[`${code} ${reason}`] ?? closePolicies[code] ?? {};
-
-/**
- * Connection is the state of one WebSocket. A client has at most one; a
- * handler that finds its connection is no longer the client's ignores
- * the event.
- */
-class Connection {
-  constructor(ws) {
-    this.ws = ws;
-    /** openedAt: performance.now() at open, null before. */
-    this.openedAt = null;
-    /** lastFrameAt: when the last frame arrived (or the open). */
-    this.lastFrameAt = 0;
-    /** frames: how many frames arrived. */
-    this.frames = 0;
-    /** framesAtHeartbeat: frames when the liveness heartbeat went out; null when none is out. */
-    this.framesAtHeartbeat = null;
-    /** timer: the connect timeout before open, the liveness check after. */
-    this.timer = null;
-    /** pending: command id → the subscribe command awaiting its ack. */
-    this.pending = new Map();
-    /** resend: subscriptions refused RATE_LIMITED, sent again when resendTimer fires. */
-    this.resend = new Set();
-    this.resendTimer = null;
-    /** heartbeats sent, and answers (a pong, or an error frame) received. */
-    this.heartbeats = 0;
-    this.answered = 0;
-    /**
-     * fenceAt: once answered reaches it, every replay of the re-subscription
-     * has arrived (the server answers commands in order); 0 when none is due.
-     */
-    this.fenceAt = 0;
-  }
-}
 
 /**
  * Client keeps one WebSocket to a wsfan server open and its subscriptions
@@ -105,6 +51,9 @@ export class Client {
   /** outageStart: performance.now() when the current outage began. */
   #outageStart = 0;
   #nextId = 0;
+  /** stats: see the stats getter; Trackers count recovered and gaps. */
+  #stats = { reconnects: 0, recovered: 0, gaps: 0 };
+  #everOpened = false;
   /** Channels to subscribe / unsubscribe at the end of this tick. */
   #toSubscribe = new Set();
   #toUnsubscribe = new Set();
@@ -136,6 +85,16 @@ export class Client {
     }
     this.#url = url;
     this.#opts = opts;
+  }
+
+  /**
+   * stats returns counters since the client was made: reconnects
+   * (connections opened after the first), recovered (messages delivered
+   * from a recovery's replay) and gaps (onGap calls).
+   * @returns {{reconnects: number, recovered: number, gaps: number}}
+   */
+  get stats() {
+    return { ...this.#stats };
   }
 
   /** state is "disconnected", "connecting", "connected" or "closed". */
@@ -210,7 +169,7 @@ export class Client {
         channel,
       });
     }
-    const tracker = new Tracker(channel, handlers);
+    const tracker = new Tracker(channel, handlers, this.#stats);
     this.#trackers.set(channel, tracker);
     if (tracker.pattern) this.#patterns.add(tracker);
     this.#toSubscribe.add(channel);
@@ -389,6 +348,8 @@ export class Client {
     if (conn !== this.#conn) return;
     clearTimeout(conn.timer);
     conn.openedAt = conn.lastFrameAt = now();
+    if (this.#everOpened) this.#stats.reconnects++;
+    this.#everOpened = true;
     this.#setState("connected");
     // Every live subscription, in one command, with since where known.
     const trackers = [...this.#trackers.values()];

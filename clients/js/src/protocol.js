@@ -77,7 +77,7 @@ const byteLength = (s) => encoder.encode(s).length;
  * @param {string[]} channels
  * @param {Record<string, {epoch: string, seq: number}>} [since]
  */
-export function encodeChannelCommand(type, id, channels, since) {
+function encodeChannelCommand(type, id, channels, since) {
   const data = { channels };
   if (since && Object.keys(since).length > 0) data.since = since;
   return JSON.stringify({ type, id, data });

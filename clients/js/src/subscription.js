@@ -84,10 +84,12 @@ export class Tracker {
   /**
    * @param {string} channel
    * @param {object} handlers onMessage, onGap, onSubscribed, onError (each optional)
+   * @param {{recovered: number, gaps: number}} stats the client's counters, shared
    */
-  constructor(channel, handlers) {
+  constructor(channel, handlers, stats) {
     this.channel = channel;
     this.handlers = handlers;
+    this.stats = stats;
     this.pattern = isPattern(channel);
     /** @type {Map<string, Stream>} concrete channel → position */
     this.streams = new Map();
@@ -152,18 +154,18 @@ export class Tracker {
       st.seq = position.seq;
       st.replayTo = 0;
       this.#subscribed(false);
-      if (lost !== null) this.#gap({ channel: this.channel, from: lost + 1, to: null, reason: "reset" });
+      if (lost !== null) this.#gap({ channel: this.channel, from: lost + 1, to: null });
       return;
     }
     if (position.seq === st.seq || recovered === true) {
-      st.replayTo = position.seq; // lost+1..position.seq follow the ack, in order
+      st.replayTo = position.seq; // st.seq+1..position.seq follow the ack, in order
       return this.#subscribed(true);
     }
     if (sinceCount === 1) {
       const from = st.seq + 1;
       st.seq = position.seq;
       this.#subscribed(false);
-      return this.#gap({ channel: this.channel, from, to: position.seq, reason: "not_recovered" });
+      return this.#gap({ channel: this.channel, from, to: position.seq });
     }
     // recovered:false covers the whole command: this channel may still be
     // replayed. Its first message, or the fence, decides.
@@ -186,7 +188,7 @@ export class Tracker {
     st.resume = null;
     st.seq = to;
     this.#subscribed(false);
-    this.#gap({ channel: this.channel, from, to, reason: "not_recovered" });
+    this.#gap({ channel: this.channel, from, to });
   }
 
   /**
@@ -198,16 +200,15 @@ export class Tracker {
     if (!this.active || !this.acked) return; // in flight from before this connection's ack
     const st = this.#stream(frame.channel);
     const conflated = frame.conflated ?? 0;
-    let reason = "seq";
     if (st.resume === LIVE) {
       st.resume = null;
-      reason = "not_recovered";
       if (frame.seq <= st.seq) {
         // The numbering restarted (a server restart on a channel without history).
-        this.#gap({ channel: frame.channel, from: st.seq + 1, to: null, reason: "reset" });
+        this.#gap({ channel: frame.channel, from: st.seq + 1, to: null });
         st.seq = null;
       }
     } else if (st.resume) {
+      if (frame.seq <= st.seq) return; // already delivered; it decides nothing
       if (frame.seq === st.seq + 1 + conflated) {
         st.replayTo = st.resume.to;
         st.resume = null;
@@ -219,17 +220,12 @@ export class Tracker {
     if (st.seq !== null) {
       if (frame.seq <= st.seq) return; // already delivered
       if (frame.seq > st.seq + 1 + conflated) {
-        this.#gap({ channel: frame.channel, from: st.seq + 1, to: frame.seq - 1 - conflated, reason });
+        this.#gap({ channel: frame.channel, from: st.seq + 1, to: frame.seq - 1 - conflated });
       }
     }
     st.seq = frame.seq;
-    call(this.handlers.onMessage, frame.data, {
-      channel: frame.channel,
-      seq: frame.seq,
-      ts: frame.ts,
-      conflated,
-      recovered: frame.seq <= st.replayTo,
-    });
+    if (frame.seq <= st.replayTo) this.stats.recovered++;
+    call(this.handlers.onMessage, frame.data, { channel: frame.channel, seq: frame.seq, ts: frame.ts, conflated });
   }
 
   /** lost is called when the connection the subscription was on is gone. */
@@ -250,6 +246,7 @@ export class Tracker {
   }
 
   #gap(gap) {
+    this.stats.gaps++;
     call(this.handlers.onGap, gap);
   }
 }

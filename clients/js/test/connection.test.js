@@ -88,26 +88,27 @@ test("a connect that never completes is abandoned after heartbeatInterval + hear
 test("backoff: every delay in [minReconnectDelay, maxReconnectDelay], growing to the max", async (t) => {
   const url = await refusedUrl();
   const f = async (random, check) => {
-    const { client, states } = newClient(t, url, { minReconnectDelay: 20, maxReconnectDelay: 160, random });
+    const { client, states } = newClient(t, url, { minReconnectDelay: 20, maxReconnectDelay: 400, random });
     client.connect();
     await states.until((s) => s.filter((x) => x.state === "connecting").length >= 8, 5000, "8 attempts");
     client.close();
     check(attemptIntervals(states));
   };
-  // random 0: always the floor.
+  // Upper bounds leave room for late timers on a busy machine.
+  // random 0: always the floor, however long the outage.
   await f(
     () => 0,
     (iv) => {
-      for (const d of iv) assert.ok(d >= 19 && d < 100, `interval ${d}`);
+      for (const d of iv) assert.ok(d >= 19 && d < 200, `interval ${d}: ${iv}`);
     },
   );
   // random → 1: the ceiling, which doubles up to the max.
   await f(
     () => 0.999,
     (iv) => {
-      for (const d of iv) assert.ok(d >= 19 && d < 160 + 80, `interval ${d}`);
-      assert.ok(iv.at(-1) >= 150, `reaches the max: ${iv}`);
-      assert.ok(iv[0] < 60, `starts low: ${iv}`);
+      for (const d of iv) assert.ok(d >= 19 && d < 400 + 200, `interval ${d}: ${iv}`);
+      assert.ok(iv.at(-1) >= 390, `reaches the max: ${iv}`);
+      assert.ok(iv[0] < 200, `starts low: ${iv}`);
     },
   );
 });
@@ -134,7 +135,8 @@ test("the backoff resets after a connection that stayed up, not after one that f
   stable.close(1011, "after a while");
   await fake.connection(5);
   const after = states.items.filter((s) => s.state === "connecting").at(-1).at - states.items.filter((s) => s.state === "disconnected").at(-1).at;
-  assert.ok(after < 40 * 2 + 40, `reset: ${after} ms`);
+  // Reset: at most 2·min = 80 ms; not reset it would be about 1 s.
+  assert.ok(after < 400, `reset: ${after} ms`);
 });
 
 test("1009 is reported and retried with backoff, never in a tight loop", async (t) => {
@@ -168,8 +170,8 @@ test("1008 token expired → a fresh token, at once; 1008 slow consumer → repo
   let calls = 0;
   const { client, states, errors } = newClient(t, fake.url, {
     token: async () => `tok-${++calls}`,
-    minReconnectDelay: 300,
-    maxReconnectDelay: 300,
+    minReconnectDelay: 600,
+    maxReconnectDelay: 600,
     heartbeatInterval: 0,
   });
   client.connect();
@@ -179,12 +181,12 @@ test("1008 token expired → a fresh token, at once; 1008 slow consumer → repo
   conn = await fake.connection(1);
   assert.equal(conn.url.searchParams.get("token"), "tok-2");
   const iv = attemptIntervals(states);
-  assert.ok(iv[0] < 250, `token expiry reconnects at once: ${iv}`);
+  assert.ok(iv[0] < 400, `token expiry reconnects at once: ${iv}`);
   assert.deepEqual(errors.items, []);
   conn.close(1008, "slow consumer");
   conn = await fake.connection(2);
   assert.equal(conn.url.searchParams.get("token"), "tok-3");
-  assert.ok(attemptIntervals(states)[1] >= 295, `slow consumer backs off: ${attemptIntervals(states)}`);
+  assert.ok(attemptIntervals(states)[1] >= 595, `slow consumer backs off: ${attemptIntervals(states)}`);
   assert.equal(errors.items[0].code, "SLOW_CONSUMER");
   const disconnected = states.items.filter((s) => s.state === "disconnected").map((s) => s.detail);
   assert.deepEqual(disconnected, [

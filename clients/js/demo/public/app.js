@@ -19,7 +19,11 @@ const fmt = {
 };
 const num = (v) => (v >= 100 ? v.toFixed(2) : v >= 1 ? v.toFixed(3) : v.toPrecision(4));
 
-const stats = { count: 0, reconnects: 0, recovered: 0, gaps: 0, latencies: [], pendingT: [] };
+/**
+ * stats of the last second: messages, latencies, publish times of messages
+ * not yet on screen; recovered is client.stats.recovered as last seen.
+ */
+const stats = { count: 0, latencies: [], pendingT: [], recovered: 0 };
 /** rows: symbol → { cells: {column: td}, values: {column: value}, dirty: Set<column> } */
 const rows = new Map();
 let frameQueued = false;
@@ -78,34 +82,30 @@ function render() {
   stats.pendingT.length = 0;
 }
 
-/** received counts a message; replays measure the outage, not latency. */
-function received(data, meta) {
+/**
+ * received counts a message. A replay (the client's recovered counter moved
+ * for it) measures the outage, not latency, so it is left out of latency.
+ */
+function received(data) {
   stats.count++;
-  if (meta.recovered) stats.recovered++;
+  const { recovered } = client.stats;
+  if (recovered !== stats.recovered) stats.recovered = recovered;
   else if (typeof data.t === "number") stats.pendingT.push(data.t);
 }
 
 const client = new Client("/ws");
-let connectedOnce = false;
 client.on("state", (state) => {
   $("state").textContent = state;
   $("state").dataset.state = state;
-  if (state === "connected") {
-    if (connectedOnce) stats.reconnects++;
-    connectedOnce = true;
-  }
 });
 client.on("error", (err) => console.warn(`wsfan: ${err.code}: ${err.message}`));
 
-const onGap = (gap) => {
-  stats.gaps++;
-  console.warn(`wsfan: gap on ${gap.channel}: ${gap.from}..${gap.to ?? "?"} (${gap.reason})`);
-};
+const onGap = (gap) => console.warn(`wsfan: gap on ${gap.channel}: ${gap.from}..${gap.to ?? "?"}`);
 for (const sym of symbols) {
   client.subscribe(`token.${sym}.ticker`, {
     onGap,
-    onMessage(d, meta) {
-      received(d, meta);
+    onMessage(d) {
+      received(d);
       set(sym, "price", d.last);
       set(sym, "change", d.change);
       set(sym, "volume", d.volume);
@@ -113,16 +113,16 @@ for (const sym of symbols) {
   });
   client.subscribe(`token.${sym}.trade`, {
     onGap,
-    onMessage(d, meta) {
-      received(d, meta);
+    onMessage(d) {
+      received(d);
       set(sym, "price", d.price);
       set(sym, "trade", d);
     },
   });
   client.subscribe(`token.${sym}.book`, {
     onGap,
-    onMessage(d, meta) {
-      received(d, meta);
+    onMessage(d) {
+      received(d);
       const bid = d.bids[0][0];
       const ask = d.asks[0][0];
       set(sym, "bid", bid);
@@ -142,9 +142,10 @@ setInterval(() => {
   const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
   $("rate").textContent = stats.count;
   $("latency").textContent = lat.length ? `${pct(0.5)} / ${pct(0.99)} ms` : "–";
-  $("reconnects").textContent = stats.reconnects;
-  $("recovered").textContent = stats.recovered;
-  $("gaps").textContent = stats.gaps;
+  const { reconnects, recovered, gaps } = client.stats;
+  $("reconnects").textContent = reconnects;
+  $("recovered").textContent = recovered;
+  $("gaps").textContent = gaps;
   stats.count = 0;
   stats.latencies = [];
 }, 1000);
