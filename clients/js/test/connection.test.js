@@ -165,7 +165,7 @@ test("1009 is reported and retried with backoff, never in a tight loop", async (
   assert.ok(iv.at(-1) > iv[0], `and waits longer each time: ${iv}`);
 });
 
-test("1008 token expired → a fresh token, at once; 1008 slow consumer → reported, backoff", async (t) => {
+test("1008 token expired → a fresh token, at once; 1008 slow consumer, rate limited → reported, backoff", async (t) => {
   const fake = await fakeServer(t);
   let calls = 0;
   const { client, states, errors } = newClient(t, fake.url, {
@@ -188,10 +188,16 @@ test("1008 token expired → a fresh token, at once; 1008 slow consumer → repo
   assert.equal(conn.url.searchParams.get("token"), "tok-3");
   assert.ok(attemptIntervals(states)[1] >= 595, `slow consumer backs off: ${attemptIntervals(states)}`);
   assert.equal(errors.items[0].code, "SLOW_CONSUMER");
+  conn.close(1008, "rate limited");
+  await fake.connection(3);
+  assert.ok(attemptIntervals(states)[2] >= 595, `rate limited backs off: ${attemptIntervals(states)}`);
+  assert.equal(errors.items[1].code, "RATE_LIMITED");
+  assert.equal(errors.items[1].closeCode, 1008);
   const disconnected = states.items.filter((s) => s.state === "disconnected").map((s) => s.detail);
   assert.deepEqual(disconnected, [
     { code: 1008, reason: "token expired" },
     { code: 1008, reason: "slow consumer" },
+    { code: 1008, reason: "rate limited" },
   ]);
 });
 

@@ -10,7 +10,10 @@ const $ = (id) => document.getElementById(id);
 const columns = ["price", "change", "volume", "trade", "bid", "ask", "spread"];
 const fmt = {
   price: (v) => num(v),
-  change: (v) => `${v >= 0 ? "+" : ""}${v.toFixed(2)}%`,
+  change: (v) => {
+    const r = Math.round(v * 100) / 100; // no "-0.00%"
+    return `${r > 0 ? "+" : ""}${r.toFixed(2)}%`;
+  },
   volume: (v) => v.toLocaleString("en-US"),
   trade: (v) => `${v.side} ${num(v.size)} @ ${num(v.price)}`,
   bid: (v) => num(v),
