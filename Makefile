@@ -6,14 +6,19 @@ VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
 BENCHTIME ?= 1s
 COUNT    ?= 1
+JS       ?= clients/js
+NPM_CI   ?= npm ci --no-audit --no-fund
 
-.PHONY: help run build test test-bench bench bench-load fuzz lint check clean install strategies
+.PHONY: help run build test test-go test-js test-bench js-deps demo demo-screenshot bench bench-load fuzz lint check clean install strategies
 
 help:
 	@echo "make run      build and start the server on $(CONFIG)"
 	@echo "make build    build $(BIN)"
-	@echo "make test     the server's tests with the race detector (not bench/)"
+	@echo "make test     every test of the server and the JS client: test-go (race detector) and test-js"
+	@echo "make test-js  the JavaScript client's tests (Node >= 20; headless Chromium for the demo test)"
 	@echo "make test-bench  the load generator's tests (bench/, its own module; spawns a server)"
+	@echo "make demo     wsfan, a synthetic market feed and the client's demo page on http://127.0.0.1:8000/"
+	@echo "make demo-screenshot  rerun the demo's browser test and write docs/img/demo.png"
 	@echo "make bench    index, codec and fan-out benchmarks (COUNT=10 for benchstat)"
 	@echo "make fuzz     every fuzz target for FUZZTIME each (default 30s)"
 	@echo "make strategies  the index strategy matrix (about 5 minutes)"
@@ -29,8 +34,10 @@ run: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
 
+test: test-go test-js
+
 # bench/ is its own module (wsfan/bench), so ./... here leaves it out.
-test:
+test-go:
 	$(GO) test -race -count=1 ./...
 
 # The load generator's tests. TestSmoke builds the server from the
@@ -38,6 +45,19 @@ test:
 # shared machine run it as: flock /tmp/wsfan-bench.lock make test-bench
 test-bench:
 	cd bench && $(GO) test -race -count=1 ./...
+
+# The client's tests start the server built by `build` (WSFAN_BIN).
+js-deps:
+	@[ -d $(JS)/node_modules ] || (cd $(JS) && $(NPM_CI))
+
+test-js: build js-deps
+	cd $(JS) && WSFAN_BIN=$(abspath $(BIN)) node --test test/*.test.js
+
+demo: build
+	cd $(JS) && WSFAN_BIN=$(abspath $(BIN)) node demo/run.js
+
+demo-screenshot: build js-deps
+	cd $(JS) && WSFAN_BIN=$(abspath $(BIN)) WSFAN_SCREENSHOT=$(abspath docs/img/demo.png) node --test test/browser.test.js
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
