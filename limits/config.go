@@ -76,6 +76,14 @@ type Config struct {
 	// or "*" (any). Requests without an Origin header (non-browser clients)
 	// are always allowed. Default empty: any origin.
 	AllowedOrigins []string `toml:"allowed_origins"`
+	// TrustedProxies are the networks (CIDRs, "10.0.0.0/8", or single
+	// addresses) of the reverse proxies in front of wsfan. Only for a
+	// connection from one of them is the client address taken from
+	// X-Forwarded-For (the rightmost address that is not itself a trusted
+	// proxy) or else X-Real-IP; from anyone else those headers are ignored,
+	// since a client can write any header. The per-IP limits count that
+	// address. Default empty: the TCP peer is the client.
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 // ApplyDefaults fills the zero fields with their defaults.
@@ -141,6 +149,11 @@ func (c *Config) Validate() error {
 	checkBurst("command_burst", c.CommandBurst)
 	if g := c.CommandGrace; g < 100*time.Millisecond || g > time.Hour {
 		bad("command_grace", "%v is outside [100ms, 1h]", g)
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			bad(fmt.Sprintf("trusted_proxies[%d]", i), "%v", err)
+		}
 	}
 	for i, o := range c.AllowedOrigins {
 		if _, err := parseAllowedOrigin(o); err != nil {

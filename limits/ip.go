@@ -2,8 +2,10 @@ package limits
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -36,16 +38,102 @@ func (k ipKey) shard(n int) int {
 	return int(h>>32) & (n - 1)
 }
 
-// ClientIP returns the address of the peer of r, from r.RemoteAddr; the
-// zero Addr when it cannot be parsed (all such requests share one limit).
-// Forwarding headers (X-Forwarded-For) are ignored: wsfan faces clients
-// directly, and a client can write any header it likes.
-func ClientIP(r *http.Request) netip.Addr {
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		return ap.Addr()
+// ClientIP finds the client address of a request: the TCP peer, or, when
+// the peer is a trusted reverse proxy, the address the proxies forwarded.
+// The zero value trusts no proxy. It is safe for concurrent use.
+type ClientIP struct {
+	trusted []netip.Prefix
+}
+
+// NewClientIP returns a ClientIP trusting the proxies of cfg.TrustedProxies,
+// which Validate has checked.
+func NewClientIP(cfg Config) (*ClientIP, error) {
+	c := &ClientIP{}
+	for _, s := range cfg.TrustedProxies {
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("limits.trusted_proxies: %w", err)
+		}
+		c.trusted = append(c.trusted, p)
 	}
-	if a, err := netip.ParseAddr(r.RemoteAddr); err == nil {
+	return c, nil
+}
+
+// parsePrefix parses a CIDR, or a single address as a one-address prefix.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR: %w", s, err)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither a CIDR nor an address: %w", s, err)
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
+}
+
+// Of returns r's client address: r.RemoteAddr's, unless that peer is a
+// trusted proxy; then the rightmost X-Forwarded-For address that is not a
+// trusted proxy (each proxy appends the address it got the request from),
+// else X-Real-IP, else the peer. The zero Addr when nothing parses (all
+// such requests share one limit).
+func (c *ClientIP) Of(r *http.Request) netip.Addr {
+	peer := peerAddr(r.RemoteAddr)
+	if !c.isTrusted(peer) {
+		return peer
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	for i := len(xff) - 1; i >= 0; i-- {
+		hops := strings.Split(xff[i], ",")
+		for j := len(hops) - 1; j >= 0; j-- {
+			a := hopAddr(hops[j])
+			if !a.IsValid() {
+				return peer // a hop we cannot read: trust nothing left of it
+			}
+			if !c.isTrusted(a) {
+				return a
+			}
+		}
+	}
+	if a := hopAddr(r.Header.Get("X-Real-IP")); a.IsValid() {
 		return a
+	}
+	return peer
+}
+
+func (c *ClientIP) isTrusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// peerAddr parses r.RemoteAddr ("ip:port", or a bare address).
+func peerAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// hopAddr parses one forwarded address: "1.2.3.4", "2001:db8::1",
+// "[2001:db8::1]" or any of them with a port.
+func hopAddr(s string) netip.Addr {
+	s = strings.TrimSpace(s)
+	if a := peerAddr(s); a.IsValid() {
+		return a
+	}
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")); err == nil {
+		return a.Unmap()
 	}
 	return netip.Addr{}
 }

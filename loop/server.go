@@ -56,6 +56,7 @@ type Server struct {
 	tls     bool
 
 	// Abuse limits of [limits]; fixed for the server's life.
+	clientIP *limits.ClientIP
 	perIP    *limits.PerIP
 	connRate *limits.ConnRate
 	origins  *limits.OriginChecker
@@ -107,6 +108,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	s.policy.Store(p)
 	if s.origins, err = limits.NewOriginChecker(cfg.Limits.AllowedOrigins); err != nil {
+		return nil, err
+	}
+	if s.clientIP, err = limits.NewClientIP(cfg.Limits); err != nil {
 		return nil, err
 	}
 	s.perIP = limits.NewPerIP(cfg.Limits.MaxConnectionsPerIP)

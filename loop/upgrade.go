@@ -35,7 +35,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, s.m.rejectedOrigin, http.StatusForbidden, "origin not allowed")
 		return
 	}
-	ip := limits.ClientIP(r)
+	ip := s.clientIP.Of(r)
 	if !s.perIP.Acquire(ip) {
 		s.reject(w, s.m.rejectedPerIP, http.StatusTooManyRequests, "too many connections from this address")
 		return
