@@ -23,6 +23,13 @@ const testKey = "test-publish-key-0123456789"
 // drains it when the test ends. mutate may adjust the configuration.
 func startServer(t testing.TB, mutate func(*config.Config)) *Server {
 	t.Helper()
+	return startServerWith(t, mutate, nil)
+}
+
+// startServerWith is startServer with a hook that adjusts the server
+// between New and Start.
+func startServerWith(t testing.TB, mutate func(*config.Config), before func(*Server)) *Server {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AdminListen = "127.0.0.1:0"
@@ -44,6 +51,9 @@ func startServer(t testing.TB, mutate func(*config.Config)) *Server {
 	s, err := New(cfg, log)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if before != nil {
+		before(s)
 	}
 	if err := s.Start(); err != nil {
 		t.Fatalf("Start: %v", err)

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"time"
 
 	"github.com/lesismal/nbio/nbhttp"
 
@@ -45,6 +47,23 @@ func alreadyUpgraded(w http.ResponseWriter) bool {
 	}
 	hc, ok := res.Parser.Conn.(*nbhttp.Conn)
 	return ok && hc.Parser == nil
+}
+
+// adminLimits bound the requests of the internal listener, which faces the
+// backend, not browsers, but must not let one stuck publisher hold a
+// connection (or a goroutine) forever.
+type adminLimits struct {
+	header      time.Duration // the request line and header: past it the connection is closed, unanswered
+	body        time.Duration // a POST /publish body, from the end of the header: past it, 408
+	idle        time.Duration // a keep-alive connection between requests
+	headerBytes int           // past it, 431
+}
+
+var defaultAdminLimits = adminLimits{
+	header:      5 * time.Second,
+	body:        10 * time.Second,
+	idle:        2 * time.Minute,
+	headerBytes: 16 << 10,
 }
 
 // adminMux serves the internal listener.
@@ -108,15 +127,24 @@ func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("body is %d bytes; max_publish_bytes is %d", r.ContentLength, limit))
 		return
 	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.adminLim.body))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		var (
+			tooBig  *http.MaxBytesError
+			timeout net.Error
+		)
+		switch {
+		case errors.As(err, &tooBig):
 			s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge,
 				fmt.Sprintf("body exceeds max_publish_bytes (%d)", limit))
-			return
+		case errors.As(err, &timeout) && timeout.Timeout():
+			w.Header().Set("Connection", "close")
+			s.publishError(w, http.StatusRequestTimeout, codec.CodeBadRequest,
+				fmt.Sprintf("the body did not arrive within %v", s.adminLim.body))
+		default:
+			s.publishError(w, http.StatusBadRequest, codec.CodeBadRequest, "cannot read body")
 		}
-		s.publishError(w, http.StatusBadRequest, codec.CodeBadRequest, "cannot read body")
 		return
 	}
 	pubs, err := codec.DecodePublish(body)

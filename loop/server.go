@@ -62,6 +62,9 @@ type Server struct {
 	origins  *limits.OriginChecker
 	cmdLim   *limits.CommandLimiter
 
+	// adminLim bounds the internal listener's requests; fixed before Start.
+	adminLim adminLimits
+
 	// bus is the NATS bridge in cluster mode; nil otherwise.
 	bus *cluster.Bridge
 
@@ -93,14 +96,15 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{
-		cfg:   cfg,
-		log:   log,
-		procs: cfg.Procs(),
-		idx:   index.New[*client](cfg.IndexShards),
-		reg:   newRegistry(),
-		epoch: newEpoch(),
-		empty: make(chan struct{}),
-		stop:  make(chan struct{}),
+		cfg:      cfg,
+		log:      log,
+		procs:    cfg.Procs(),
+		idx:      index.New[*client](cfg.IndexShards),
+		reg:      newRegistry(),
+		epoch:    newEpoch(),
+		empty:    make(chan struct{}),
+		stop:     make(chan struct{}),
+		adminLim: defaultAdminLimits,
 	}
 	p, err := newPolicy(cfg)
 	if err != nil {
@@ -135,8 +139,9 @@ func (s *Server) Start() error {
 	s.adminLn = adminLn
 	s.admin = &http.Server{
 		Handler:           s.adminMux(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.adminLim.header,
+		IdleTimeout:       s.adminLim.idle,
+		MaxHeaderBytes:    s.adminLim.headerBytes,
 	}
 
 	if s.cfg.NATS.Enabled() {
