@@ -39,6 +39,7 @@ const (
 	DefaultShutdownTimeout         = 15 * time.Second
 	DefaultHistorySize             = 100
 	DefaultHistoryTTL              = 5 * time.Minute
+	DefaultHistoryMaxBytes         = 256 << 20
 
 	// MinPublishKeyLen is the shortest publish key Validate accepts.
 	MinPublishKeyLen = 16
@@ -129,6 +130,11 @@ type History struct {
 	Size int `toml:"size"`
 	// TTL is the oldest publication kept. Default "5m".
 	TTL Duration `toml:"ttl"`
+	// MaxBytes bounds the memory of all history rings together, in bytes
+	// (their slots and the frames they hold); past it a channel makes room
+	// by evicting its own oldest publications, counted in
+	// wsfan_history_evictions_total. Default 268435456 (256 MiB).
+	MaxBytes int `toml:"max_bytes"`
 }
 
 // Default returns a Config with every default filled in.
@@ -215,6 +221,7 @@ func (c *Config) ApplyDefaults() {
 	c.NATS.ApplyDefaults()
 	setInt(&c.History.Size, DefaultHistorySize)
 	setDur(&c.History.TTL, DefaultHistoryTTL)
+	setInt(&c.History.MaxBytes, DefaultHistoryMaxBytes)
 }
 
 // applyEnv applies WS_CPU_LIMIT, which overrides cpu_limit.
@@ -298,6 +305,9 @@ func (c *Config) Validate() error {
 	}
 	if c.History.Size < 1 || c.History.Size > 100000 {
 		bad("history.size", "%d is outside [1, 100000]", c.History.Size)
+	}
+	if c.History.MaxBytes < 1<<20 {
+		bad("history.max_bytes", "%d is below 1 MiB", c.History.MaxBytes)
 	}
 	if c.History.TTL < Duration(time.Second) {
 		bad("history.ttl", "%v is below 1s", c.History.TTL.D())

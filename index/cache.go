@@ -22,16 +22,11 @@ const cacheWays = 4
 // atomic store, so readers take no lock and allocate nothing. Its size is
 // fixed.
 //
-// An answer is current when
-//
-//   - its generation is the trie's: no pattern was added or removed since,
-//     which could change which patterns match; and
-//   - each matching pattern's version is the one recorded: its subscribers
-//     did not change, so the recorded snapshot is still the pattern's.
-//
-// The second rule keeps subscriber churn on one pattern from invalidating
-// the answers for channels it does not match: clients coming and going on
-// "token.*.trade" leave "user.42.favorites" cached.
+// An answer is current when its generation is the trie's: no pattern was
+// added or dropped since, which could change which patterns match.
+// Subscribers coming and going on a pattern change nothing here: the answer
+// holds the patterns' entries, whose members the publisher reads under
+// their locks.
 //
 // Replacement is CLOCK within a set: a hit sets the answer's referenced bit
 // (a store only when the bit is clear, so a hot answer's line is not
@@ -39,32 +34,24 @@ const cacheWays = 4
 // else the first answer not referenced since the last miss in that set,
 // clearing the bits it passes. A hot channel is thus not evicted by the long
 // tail of channels published once in a while.
-type matchCache[S comparable] struct {
-	slots []atomic.Pointer[cached[S]] // read-only slice header after init
-	shift uint8                       // 32 - log2(number of sets)
+type matchCache[S comparable, V any] struct {
+	slots []atomic.Pointer[cached[S, V]] // read-only slice header after init
+	shift uint8                          // 32 - log2(number of sets)
 }
 
 // cached is one answer of the match cache; immutable once stored, but for
 // its referenced bit.
-type cached[S comparable] struct {
+type cached[S comparable, V any] struct {
 	hash    uint32 // the channel's hash: rejects most other channels cheaply
 	ref     atomic.Bool
 	gen     uint64
 	channel string
-	pats    []patternRef[S] // the matching patterns
-	snaps   [][]S           // snaps[i] is pats[i]'s snapshot, capped; nil when none match
+	pats    []*Channel[S, V] // the matching patterns, by name; empty when none match
 }
 
-// patternRef is a matching pattern and its version when its snapshot was
-// taken.
-type patternRef[S comparable] struct {
-	p   *pattern[S]
-	ver uint64
-}
-
-func (mc *matchCache[S]) init(size int) {
+func (mc *matchCache[S, V]) init(size int) {
 	size = max(size, cacheWays)
-	mc.slots = make([]atomic.Pointer[cached[S]], size)
+	mc.slots = make([]atomic.Pointer[cached[S, V]], size)
 	mc.shift = uint8(32 - bits.TrailingZeros(uint(size/cacheWays)))
 }
 
@@ -72,20 +59,17 @@ func (mc *matchCache[S]) init(size int) {
 // from the high bits of h times a Fibonacci constant: the low bits of h pick
 // the shard, and a cache indexed by them would crowd each shard's channels
 // into 1/Shards of the sets.
-func (mc *matchCache[S]) set(h uint32) []atomic.Pointer[cached[S]] {
+func (mc *matchCache[S, V]) set(h uint32) []atomic.Pointer[cached[S, V]] {
 	i := int(uint64(h*0x9E3779B1)>>mc.shift) * cacheWays
 	return mc.slots[i : i+cacheWays : i+cacheWays]
 }
 
 // get returns the cached answer for channel if one is current.
-func (mc *matchCache[S]) get(set []atomic.Pointer[cached[S]], channel string, h uint32, gen uint64) (*cached[S], bool) {
+func (mc *matchCache[S, V]) get(set []atomic.Pointer[cached[S, V]], channel string, h uint32, gen uint64) (*cached[S, V], bool) {
 	for i := range set {
 		c := set[i].Load()
 		if c == nil || c.hash != h || c.gen != gen || c.channel != channel {
 			continue
-		}
-		if !c.current() {
-			return nil, false
 		}
 		if !c.ref.Load() {
 			c.ref.Store(true)
@@ -98,7 +82,7 @@ func (mc *matchCache[S]) get(set []atomic.Pointer[cached[S]], channel string, h 
 // put stores c in its set: over an answer of an older generation or for the
 // same channel if there is one, else over the first one not referenced
 // since, clearing the bits of those it passes, else over the first.
-func (mc *matchCache[S]) put(set []atomic.Pointer[cached[S]], c *cached[S]) {
+func (mc *matchCache[S, V]) put(set []atomic.Pointer[cached[S, V]], c *cached[S, V]) {
 	for i := range set {
 		if old := set[i].Load(); old == nil || old.gen != c.gen || old.channel == c.channel {
 			set[i].Store(c)
@@ -112,15 +96,4 @@ func (mc *matchCache[S]) put(set []atomic.Pointer[cached[S]], c *cached[S]) {
 		}
 	}
 	set[0].Store(c)
-}
-
-// current reports whether every matching pattern still has the snapshot
-// recorded in c.
-func (c *cached[S]) current() bool {
-	for _, r := range c.pats {
-		if r.p.ver.Load() != r.ver {
-			return false
-		}
-	}
-	return true
 }

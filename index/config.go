@@ -25,11 +25,11 @@ type Config struct {
 	// contention metrics are the writers'.
 	CountLookups bool
 
-	// WriteSampleEvery sets how often a write (Subscribe, Unsubscribe, one
-	// channel of RemoveAll) times its write lock's hold. A power of two; 0
-	// means DefaultWriteSampleEvery (8); a negative value turns write hold
-	// timing off. Timing a hold costs two clock reads, about 50 ns on the
-	// dev machine: a fifth of a small Unsubscribe.
+	// WriteSampleEvery sets how often a write to a shard (a channel added
+	// or dropped) times its write lock's hold. A power of two; 0 means
+	// DefaultWriteSampleEvery (8); a negative value turns write hold timing
+	// off. Timing a hold costs two clock reads, about 50 ns on the dev
+	// machine.
 	WriteSampleEvery int
 
 	// MatchCacheSize is the number of channels the pattern match cache

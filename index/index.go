@@ -1,6 +1,8 @@
 package index
 
-import "strings"
+import (
+	"strings"
+)
 
 // DefaultShards is the shard count New uses when given 0.
 const DefaultShards = 16 // power of two
@@ -8,80 +10,62 @@ const DefaultShards = 16 // power of two
 // maxShards is the largest shard count New accepts.
 const maxShards = 4096 // power of two
 
-// Match is the set of subscribers a publication reaches.
+// Match is what a publication reaches: its channel's entry, and the
+// entries of the subscribed patterns that match it.
 //
-// Exact is the immutable snapshot of the channel's exact subscribers, nil when
-// there are none. Patterns returns one immutable snapshot per subscribed
-// pattern that matches the channel. Callers must not modify the snapshots
-// and must not hold them beyond the delivery of one publication.
-//
-// A subscriber appears at most once in each snapshot but may be in several:
-// a connection subscribed to "token.BTC.trade" and "token.BTC.>" is in Exact
-// and in one of Patterns(). The protocol delivers a publication once per
-// connection, so a caller that walks Patterns must dedupe, for instance with
-// a per-publication marker on the subscriber.
-//
-// Match is 32 bytes on purpose: the compiler keeps a struct of at most four
-// words in registers, and a second slice field here made every Lookup 6-7 ns
-// slower (BenchmarkLookup, 32 -> 39 ns on the dev machine).
-type Match[S comparable] struct {
-	Exact []S
+// Match is 16 bytes on purpose: the compiler keeps a small struct in
+// registers, and every publication makes one.
+type Match[S comparable, V any] struct {
+	// Channel is the channel's entry, nil when it has none. It may have
+	// been dropped since: the caller locks it and checks Dead.
+	Channel *Channel[S, V]
 
-	patterns *cached[S] // the match cache's answer; nil when no pattern matches
+	patterns *cached[S, V] // the match cache's answer; nil when no pattern matches
 }
 
-// Patterns returns the snapshots of the subscribers of each subscribed
-// pattern that matches the channel, in no particular order, or nil when none
-// matches. The outer slice is shared too: do not modify it.
-func (m Match[S]) Patterns() [][]S {
+// Patterns returns the entries of the subscribed patterns that match the
+// channel, sorted by name (the order to lock them in), or nil when none
+// does. The slice is shared: do not modify it.
+func (m Match[S, V]) Patterns() []*Channel[S, V] {
 	if m.patterns == nil {
 		return nil
 	}
-	return m.patterns.snaps
+	return m.patterns.pats
 }
 
-// Len returns the number of subscriber entries in m, counting duplicates.
-func (m Match[S]) Len() int {
-	n := len(m.Exact)
-	for _, p := range m.Patterns() {
-		n += len(p)
-	}
-	return n
-}
-
-// Index is a striped subscription index: channels are spread over shards by
-// hash, each shard with its own table, read without locks, and its own write
-// lock; patterns live in a trie with a match cache in front. All methods are
-// safe for concurrent use. The zero Index is not usable; call New or NewWith.
-type Index[S comparable] struct {
-	shards    []shard[S] // read-only after New
-	mask      uint32     // len(shards)-1; read-only after New
-	counting  bool       // Config.CountLookups; read-only after New
-	writeMask uint64     // WriteSampleEvery-1, all ones when off; read-only after New
+// Index holds the entries of concrete channels, spread over shards by hash
+// (each shard a table read without locks, with a write lock of its own), and
+// of patterns, in a trie with a match cache in front. All methods are safe
+// for concurrent use. The zero Index is not usable; call New or NewWith.
+type Index[S comparable, V any] struct {
+	shards    []shard[S, V] // read-only after New
+	mask      uint32        // len(shards)-1; read-only after New
+	counting  bool          // Config.CountLookups; read-only after New
+	writeMask uint64        // WriteSampleEvery-1, all ones when off; read-only after New
 
 	// trie is embedded so that its pattern count and generation, which
 	// every Lookup reads and only pattern changes write, share the line
 	// of the fields above. It pads its own lock and counters away.
-	trie trie[S]
+	trie trie[S, V]
 }
 
 // New returns an index with the given number of shards, which must be a power
 // of two in [1, 4096]; 0 means DefaultShards. Any other value panics: the
 // configuration is validated before New is called. The other settings are
 // Config's defaults.
-func New[S comparable](shards int) *Index[S] {
-	return NewWith[S](Config{Shards: shards})
+func New[S comparable, V any](shards int) *Index[S, V] {
+	return NewWith[S, V](Config{Shards: shards})
 }
 
 // NewWith returns an index configured by cfg. It panics if cfg.Validate
 // fails: the configuration is validated before NewWith is called.
-func NewWith[S comparable](cfg Config) *Index[S] {
+func NewWith[S comparable, V any](cfg Config) *Index[S, V] {
 	if err := cfg.Validate(); err != nil {
 		panic(err.Error())
 	}
 	cfg = cfg.withDefaults()
-	ix := &Index[S]{
-		shards:    make([]shard[S], cfg.Shards),
+	ix := &Index[S, V]{
+		shards:    make([]shard[S, V], cfg.Shards),
 		mask:      uint32(cfg.Shards - 1),
 		counting:  cfg.CountLookups,
 		writeMask: ^uint64(0),
@@ -90,48 +74,67 @@ func NewWith[S comparable](cfg Config) *Index[S] {
 		ix.writeMask = uint64(cfg.WriteSampleEvery - 1)
 	}
 	for i := range ix.shards {
-		ix.shards[i].table.Store(newTable(minTableSize, &entry[S]{}))
+		ix.shards[i].table.Store(newTable(minTableSize, &Channel[S, V]{}))
 	}
 	ix.trie.init(cfg.MatchCacheSize)
 	return ix
 }
 
-// Subscribe adds s to sub, a concrete channel or a pattern, and returns false
-// when s was already subscribed to it (not an error; it is counted once). sub
-// must satisfy ValidPattern: the caller validates it. Concrete channels go to
-// their shard, patterns (IsPattern) to the trie. The index keeps its own copy
-// of sub, so it may alias a buffer the caller reuses.
-//
-// The cost is O(subscribers of sub): a scan for a duplicate, then an append
-// that copies the snapshot only when it outgrows its capacity. A pattern
-// that had no subscriber also makes every cached pattern match stale.
-func (ix *Index[S]) Subscribe(sub string, s S) bool {
-	if wildcard(sub) {
-		return ix.trie.subscribe(sub, s)
+// Acquire returns the entry of name, a concrete channel or a pattern that
+// satisfies ValidPattern (the caller validates it), creating it when
+// absent, with its lock held (Lock) and not dead. The index keeps its own
+// copy of name.
+func (ix *Index[S, V]) Acquire(name string) *Channel[S, V] {
+	for {
+		var ch *Channel[S, V]
+		if wildcard(name) {
+			ch = ix.trie.acquire(name)
+		} else {
+			h := hash(name)
+			sh := &ix.shards[uint32(h)&ix.mask]
+			if ch = sh.table.Load().get(h, name); ch == nil {
+				locked := sh.lock(ix.writeMask)
+				ch = sh.insert(h, name)
+				sh.unlock(locked)
+			}
+		}
+		ch.Lock()
+		if !ch.dead {
+			return ch
+		}
+		ch.Unlock() // lost a race with Drop: take the new one
 	}
-	h := hash(sub)
-	sh := &ix.shards[uint32(h)&ix.mask]
-	defer sh.unlock(sh.lock(ix.writeMask))
-	return sh.subscribe(h, sub, s)
 }
 
-// Unsubscribe removes s from sub, a concrete channel or a pattern, and
-// reports whether it was subscribed. A channel or pattern left without
-// subscribers is deleted.
-//
-// The cost is O(subscribers of sub): the new snapshot is a copy.
-func (ix *Index[S]) Unsubscribe(sub string, s S) bool {
-	if wildcard(sub) {
-		return ix.trie.unsubscribe(sub, s)
+// Relock locks ch, found by Lookup, and returns it; or, when ch was dropped
+// meanwhile, unlocks it and returns the name's current entry (Acquire).
+func (ix *Index[S, V]) Relock(ch *Channel[S, V]) *Channel[S, V] {
+	ch.Lock()
+	if !ch.dead {
+		return ch
 	}
-	return ix.unsubscribeChannel(sub, s)
+	ch.Unlock()
+	return ix.Acquire(ch.name)
 }
 
-func (ix *Index[S]) unsubscribeChannel(channel string, s S) bool {
-	h := hash(channel)
-	sh := &ix.shards[uint32(h)&ix.mask]
+// Drop takes ch, which the caller holds locked (Lock) and which has no
+// members, out of the index and marks it dead: a later Acquire of its name
+// makes a new entry. The caller still unlocks ch.
+func (ix *Index[S, V]) Drop(ch *Channel[S, V]) {
+	if len(ch.members) > 0 {
+		panic("index: Drop of a channel with members")
+	}
+	if ch.dead {
+		return
+	}
+	ch.dead = true
+	if ch.pattern {
+		ix.trie.drop(ch)
+		return
+	}
+	sh := &ix.shards[uint32(ch.hash)&ix.mask]
 	defer sh.unlock(sh.lock(ix.writeMask))
-	return sh.unsubscribe(h, channel, s)
+	sh.drop(ch)
 }
 
 // wildcard reports whether sub, which satisfies ValidPattern, is a pattern:
@@ -142,138 +145,93 @@ func wildcard(sub string) bool {
 	return strings.IndexByte(sub, '*') >= 0 || strings.IndexByte(sub, '>') >= 0
 }
 
-// RemoveAll removes s from each of subs, which is the subscriber's own list
-// of channels and patterns kept by the caller, and returns how many it
-// removed. It locks only those channels' shards, one at a time, and the
-// pattern trie once if subs holds patterns, so its cost is O(len(subs))
-// whatever the shard count.
-func (ix *Index[S]) RemoveAll(s S, subs []string) int {
-	removed, patterns := 0, 0
-	for _, sub := range subs {
-		if wildcard(sub) {
-			patterns++
-		} else if ix.unsubscribeChannel(sub, s) {
-			removed++
-		}
-	}
-	if patterns == 0 {
-		return removed
-	}
-	names := subs
-	if patterns < len(subs) {
-		names = make([]string, 0, patterns)
-		for _, sub := range subs {
-			if wildcard(sub) {
-				names = append(names, sub)
-			}
-		}
-	}
-	return removed + ix.trie.removeAll(s, names)
-}
-
-// Lookup returns the subscribers of the concrete channel: its exact
-// subscribers and those of every matching pattern. It takes no lock, writes
-// no shared memory (unless Config.CountLookups) and copies nothing, so
-// lookups on different cores do not slow each other down.
+// Lookup returns what a publication to the concrete channel reaches: its
+// entry, if any, and the matching patterns' entries. It takes no lock,
+// writes no shared memory (unless Config.CountLookups) and allocates
+// nothing when the answer is cached.
 //
-// While no pattern is subscribed, the pattern side costs one atomic load and
-// Patterns() is nil. Otherwise the answer comes from the match cache, without
-// a lock or an allocation when the cached answer is current; a miss walks the
-// trie under its read lock and allocates the new cache entry.
-//
-// The returned snapshots stay valid and unchanged however the index changes
-// afterwards.
-func (ix *Index[S]) Lookup(channel string) Match[S] {
+// While no pattern is subscribed, the pattern side costs one atomic load.
+// Otherwise the answer comes from the match cache, without a lock or an
+// allocation when the cached answer is current; a miss walks the trie under
+// its read lock and allocates the new cache entry.
+func (ix *Index[S, V]) Lookup(channel string) Match[S, V] {
 	h := hash(channel)
 	sh := &ix.shards[uint32(h)&ix.mask]
 	if ix.counting {
 		sh.lookups.Add(1)
 	}
-	subs := sh.table.Load().get(h, channel)
-	// The capacity limit makes an append by a careless caller copy instead
-	// of writing into the index's array.
-	subs = subs[:len(subs):len(subs)]
+	ch := sh.table.Load().get(h, channel)
 	if ix.trie.count.Load() == 0 {
-		return Match[S]{Exact: subs}
+		return Match[S, V]{Channel: ch}
 	}
-	return Match[S]{Exact: subs, patterns: ix.trie.lookup(channel, uint32(h))}
+	return Match[S, V]{Channel: ch, patterns: ix.trie.lookup(channel, uint32(h))}
 }
 
-// Channels returns the number of concrete channels and patterns with at least
-// one subscriber: a pattern counts as one channel, however many channels it
-// matches. It sums counters kept incrementally, taking each shard's read
-// lock in turn: O(Shards()), for gauges and tests, not for the publish path.
-func (ix *Index[S]) Channels() int {
+// Range calls fn for each concrete channel's entry in shard i, without
+// locking it; fn may lock it (and Drop it). For sweeps that visit one shard
+// at a time. Entries added meanwhile may be missed.
+func (ix *Index[S, V]) Range(i int, fn func(ch *Channel[S, V])) {
+	t := ix.shards[i].table.Load()
+	for j := range t.slots {
+		if e := t.slots[j].Load(); e != nil && e != t.tomb {
+			fn(e)
+		}
+	}
+}
+
+// Channels returns the number of concrete channels and patterns with at
+// least one member: a pattern counts as one, however many channels it
+// matches. It sums counters kept incrementally: O(Shards()), for gauges and
+// tests, not for the publish path.
+func (ix *Index[S, V]) Channels() int {
+	n := int(ix.trie.counts.busy.Load())
+	for i := range ix.shards {
+		n += int(ix.shards[i].counts.busy.Load())
+	}
+	return n
+}
+
+// Entries returns the number of entries held, with or without members:
+// what the index costs in memory. O(Shards()).
+func (ix *Index[S, V]) Entries() int {
 	n := int(ix.trie.count.Load())
 	for i := range ix.shards {
-		n += ix.shardCounts(i).channels
+		n += ix.shardEntries(i)
 	}
 	return n
 }
 
-// Subscriptions returns the number of (channel or pattern, subscriber) pairs.
-// Like Channels, it is O(Shards()).
-func (ix *Index[S]) Subscriptions() int {
-	n := int(ix.trie.subscriptions.Load())
-	for i := range ix.shards {
-		n += ix.shardCounts(i).subscriptions
-	}
-	return n
-}
-
-type counts struct{ channels, subscriptions int }
-
-// shardCounts reads shard i's counters under its lock.
-func (ix *Index[S]) shardCounts(i int) counts {
+// shardEntries reads shard i's entry count under its lock.
+func (ix *Index[S, V]) shardEntries(i int) int {
 	sh := &ix.shards[i]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return counts{sh.table.Load().live, sh.subscriptions}
+	return sh.table.Load().live
 }
 
-// Patterns returns the number of distinct patterns with at least one
-// subscriber. It is O(1).
-func (ix *Index[S]) Patterns() int {
+// Subscriptions returns the number of (channel or pattern, member) pairs.
+// Like Channels, it is O(Shards()).
+func (ix *Index[S, V]) Subscriptions() int {
+	n := int(ix.trie.counts.subscriptions.Load())
+	for i := range ix.shards {
+		n += int(ix.shards[i].counts.subscriptions.Load())
+	}
+	return n
+}
+
+// Patterns returns the number of patterns held. It is O(1).
+func (ix *Index[S, V]) Patterns() int {
 	return int(ix.trie.count.Load())
 }
 
 // Shards returns the number of shards.
-func (ix *Index[S]) Shards() int {
+func (ix *Index[S, V]) Shards() int {
 	return len(ix.shards)
 }
 
 // ShardOf returns the shard that channel hashes to, in [0, Shards()). The
 // hash's seed is chosen when the process starts, so the answer differs from
 // one run to the next.
-func (ix *Index[S]) ShardOf(channel string) int {
+func (ix *Index[S, V]) ShardOf(channel string) int {
 	return int(uint32(hash(channel)) & ix.mask)
-}
-
-func (ix *Index[S]) shardFor(channel string) *shard[S] {
-	return &ix.shards[uint32(hash(channel))&ix.mask]
-}
-
-// indexOf returns the position of s in subs, or -1.
-func indexOf[S comparable](subs []S, s S) int {
-	for i, x := range subs {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
-// without returns a new snapshot holding subs minus its element i, in order.
-// It keeps the old capacity, so that subscribers arriving next append in
-// place, unless the snapshot has shrunk below a quarter of it.
-func without[S comparable](subs []S, i int) []S {
-	n := len(subs) - 1
-	c := cap(subs)
-	if n < c/4 {
-		c = 2 * n
-	}
-	next := make([]S, n, c)
-	copy(next, subs[:i])
-	copy(next[i:], subs[i+1:])
-	return next
 }

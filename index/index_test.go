@@ -4,26 +4,92 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sync"
 	"testing"
 	"unsafe"
 )
 
-// checkShards verifies the index's internal invariants: every entry is
-// non-empty, in the shard its name hashes to, findable through its table,
-// without duplicates; the tables' counts hold; the per-shard and index
-// counters agree with the tables and the trie (checkTrie). Callers must not
-// run writers concurrently.
-func checkShards[S comparable](t *testing.T, ix *Index[S]) {
+// fixture drives an index as its callers do: it keeps each member's
+// handles, adds and removes under the channel's lock, and drops a channel
+// that loses its last member. Not safe for concurrent use.
+type fixture[S comparable] struct {
+	*Index[S, struct{}]
+	held map[S]map[string]*Sub[S, struct{}]
+}
+
+func newFixture[S comparable](cfg Config) *fixture[S] {
+	return &fixture[S]{NewWith[S, struct{}](cfg), map[S]map[string]*Sub[S, struct{}]{}}
+}
+
+// sub subscribes s to name and reports whether it was new.
+func (f *fixture[S]) sub(name string, s S) bool {
+	if f.held[s][name] != nil {
+		return false
+	}
+	ch := f.Acquire(name)
+	h := ch.Add(s)
+	ch.Unlock()
+	if f.held[s] == nil {
+		f.held[s] = map[string]*Sub[S, struct{}]{}
+	}
+	f.held[s][name] = h
+	return true
+}
+
+// unsub unsubscribes s from name and reports whether it was subscribed.
+func (f *fixture[S]) unsub(name string, s S) bool {
+	h := f.held[s][name]
+	if h == nil {
+		return false
+	}
+	delete(f.held[s], name)
+	leave(f.Index, h)
+	return true
+}
+
+// leave removes h's member and drops its channel when it is left empty.
+func leave[S comparable](ix *Index[S, struct{}], h *Sub[S, struct{}]) {
+	ch := h.Channel()
+	ch.Lock()
+	ch.Remove(h)
+	if ch.Len() == 0 {
+		ix.Drop(ch)
+	}
+	ch.Unlock()
+}
+
+// reach returns copies of the members a publication to channel reaches:
+// the channel's and each matching pattern's, read under their locks.
+func (f *fixture[S]) reach(channel string) (exact []S, patterns [][]S) {
+	m := f.Lookup(channel)
+	if ch := m.Channel; ch != nil {
+		ch.RLock()
+		exact = slices.Clone(ch.Members())
+		ch.RUnlock()
+	}
+	for _, p := range m.Patterns() {
+		p.RLock()
+		patterns = append(patterns, slices.Clone(p.Members()))
+		p.RUnlock()
+	}
+	return exact, patterns
+}
+
+// checkShards verifies the index's internal invariants: every entry is in
+// the shard its name hashes to, findable through its table, without
+// duplicate members, with handles that point at their members; the tables'
+// counts hold; the counters agree with the tables and the trie (checkTrie).
+// Empty entries are allowed when allowEmpty. Callers must not run writers
+// concurrently.
+func checkShards[S comparable, V any](t *testing.T, ix *Index[S, V], allowEmpty bool) {
 	t.Helper()
 	channels, subs := 0, 0
 	for i := range ix.shards {
 		sh := &ix.shards[i]
 		sh.mu.Lock()
 		tb := sh.table.Load()
-		shardChannels, shardSubs, used := 0, 0, 0
+		shardChannels, shardSubs, live, used := 0, 0, 0, 0
 		for j := range tb.slots {
 			e := tb.slots[j].Load()
 			if e != nil {
@@ -32,31 +98,25 @@ func checkShards[S comparable](t *testing.T, ix *Index[S]) {
 			if e == nil || e == tb.tomb {
 				continue
 			}
-			if len(e.subs) == 0 {
-				t.Fatalf("shard %d holds channel %q with no subscribers", i, e.name)
-			}
+			live++
 			if got := ix.ShardOf(e.name); got != i {
 				t.Fatalf("channel %q is in shard %d; it hashes to %d", e.name, i, got)
 			}
-			if e.hash != hash(e.name) {
-				t.Fatalf("channel %q carries a wrong hash", e.name)
+			if e.hash != hash(e.name) || e.dead || e.pattern {
+				t.Fatalf("channel %q: hash %v, dead %v, pattern %v", e.name, e.hash == hash(e.name), e.dead, e.pattern)
 			}
-			if got := tb.get(e.hash, e.name); len(got) != len(e.subs) {
-				t.Fatalf("channel %q: the table's own probe finds %d subscribers; its slot holds %d", e.name, len(got), len(e.subs))
+			if got := tb.get(e.hash, e.name); got != e {
+				t.Fatalf("channel %q: the table's own probe does not find its entry", e.name)
 			}
-			seen := make(map[S]bool, len(e.subs))
-			for _, s := range e.subs {
-				if seen[s] {
-					t.Fatalf("channel %q lists %v twice", e.name, s)
-				}
-				seen[s] = true
+			checkMembers(t, e, allowEmpty)
+			if len(e.members) > 0 {
+				shardChannels++
 			}
-			shardChannels++
-			shardSubs += len(e.subs)
+			shardSubs += len(e.members)
 		}
-		if tb.live != shardChannels || tb.used != used || 2*tb.used > len(tb.slots) {
+		if tb.live != live || tb.used != used || 2*tb.used > len(tb.slots) {
 			t.Fatalf("shard %d: table counts %d live, %d used of %d slots; it holds %d live, %d used",
-				i, tb.live, tb.used, len(tb.slots), shardChannels, used)
+				i, tb.live, tb.used, len(tb.slots), live, used)
 		}
 		sh.mu.Unlock()
 		if st := ix.ShardStats(i); st.Channels != shardChannels || st.Subscriptions != shardSubs {
@@ -66,7 +126,7 @@ func checkShards[S comparable](t *testing.T, ix *Index[S]) {
 		channels += shardChannels
 		subs += shardSubs
 	}
-	patterns, patternSubs := checkTrie(t, ix)
+	patterns, patternSubs := checkTrie(t, ix, allowEmpty)
 	channels += patterns
 	subs += patternSubs
 	if ix.Channels() != channels || ix.Subscriptions() != subs {
@@ -75,10 +135,31 @@ func checkShards[S comparable](t *testing.T, ix *Index[S]) {
 	}
 }
 
+// checkMembers checks e's members and handles.
+func checkMembers[S comparable, V any](t *testing.T, e *Channel[S, V], allowEmpty bool) {
+	t.Helper()
+	if len(e.members) == 0 && !allowEmpty {
+		t.Fatalf("%q holds no member", e.name)
+	}
+	if len(e.handles) != len(e.members) {
+		t.Fatalf("%q: %d handles for %d members", e.name, len(e.handles), len(e.members))
+	}
+	seen := make(map[S]bool, len(e.members))
+	for k, s := range e.members {
+		if seen[s] {
+			t.Fatalf("%q lists %v twice", e.name, s)
+		}
+		seen[s] = true
+		if h := e.handles[k]; h.ch != e || h.i != k {
+			t.Fatalf("%q: member %d's handle says channel %q, index %d", e.name, k, h.ch.name, h.i)
+		}
+	}
+}
+
 func TestNew(t *testing.T) {
 	f := func(shards, want int) {
 		t.Helper()
-		if got := New[int](shards).Shards(); got != want {
+		if got := New[int, struct{}](shards).Shards(); got != want {
 			t.Fatalf("New(%d).Shards() = %d; want %d", shards, got, want)
 		}
 	}
@@ -96,7 +177,7 @@ func TestNew(t *testing.T) {
 				t.Fatalf("New(%d) did not panic", shards)
 			}
 		}()
-		New[int](shards)
+		New[int, struct{}](shards)
 	}
 	bad(-1)
 	bad(3)
@@ -112,98 +193,94 @@ func TestShardPadding(t *testing.T) {
 			t.Fatalf("%s is %d bytes; want a multiple of %d", name, size, cacheLinePad)
 		}
 	}
-	f("shard[*int]", unsafe.Sizeof(shard[*int]{}))
-	f("shard[int]", unsafe.Sizeof(shard[int]{}))
-	f("shard[[4]int]", unsafe.Sizeof(shard[[4]int]{}))
+	f("shard[*int, struct{}]", unsafe.Sizeof(shard[*int, struct{}]{}))
+	f("shard[int, [4]int]", unsafe.Sizeof(shard[int, [4]int]{}))
+	f("shard[[4]int, string]", unsafe.Sizeof(shard[[4]int, string]{}))
 }
 
-func TestSubscribeUnsubscribe(t *testing.T) {
-	ix := New[int](4)
-	f := func(got, want bool, what string) {
-		t.Helper()
-		if got != want {
-			t.Fatalf("%s = %v; want %v", what, got, want)
-		}
+func TestAcquireAddRemoveDrop(t *testing.T) {
+	ix := New[int, int](4)
+	ch := ix.Acquire("a.b")
+	h1, h2, h3 := ch.Add(1), ch.Add(2), ch.Add(3)
+	ch.State = 7
+	ch.Unlock()
+	if ix.Channels() != 1 || ix.Subscriptions() != 3 || ix.Entries() != 1 {
+		t.Fatalf("Channels, Subscriptions, Entries = %d, %d, %d; want 1, 3, 1", ix.Channels(), ix.Subscriptions(), ix.Entries())
 	}
-	f(ix.Subscribe("a.b", 1), true, "first Subscribe")
-	f(ix.Subscribe("a.b", 1), false, "repeated Subscribe")
-	f(ix.Subscribe("a.b", 2), true, "second subscriber")
-	f(ix.Unsubscribe("a.b", 3), false, "Unsubscribe of a stranger")
-	f(ix.Unsubscribe("x.y", 1), false, "Unsubscribe from an unknown channel")
-	if ix.Channels() != 1 || ix.Subscriptions() != 2 {
-		t.Fatalf("Channels(), Subscriptions() = %d, %d; want 1, 2", ix.Channels(), ix.Subscriptions())
+	m := ix.Lookup("a.b")
+	if m.Channel != ch || m.Patterns() != nil {
+		t.Fatalf("Lookup = %+v; want the entry and no pattern", m)
 	}
-	if got := ix.Lookup("a.b").Exact; !slices.Equal(got, []int{1, 2}) {
-		t.Fatalf("Lookup = %v; want [1 2]", got)
+	if again := ix.Acquire("a.b"); again != ch || again.State != 7 {
+		t.Fatalf("a second Acquire returned another entry")
 	}
-	f(ix.Unsubscribe("a.b", 1), true, "Unsubscribe")
-	f(ix.Unsubscribe("a.b", 1), false, "repeated Unsubscribe")
-	f(ix.Unsubscribe("a.b", 2), true, "last Unsubscribe")
-	if m := ix.Lookup("a.b"); m.Exact != nil || m.Len() != 0 {
-		t.Fatalf("Lookup of an empty channel = %#v; want nil", m)
+	ch.Remove(h1) // the last member moves into the hole
+	if got := ch.Members(); !slices.Equal(got, []int{3, 2}) || h3.i != 0 || h2.i != 1 {
+		t.Fatalf("after Remove(1): members %v, handles at %d, %d", got, h3.i, h2.i)
 	}
-	if ix.Channels() != 0 || ix.Subscriptions() != 0 {
-		t.Fatalf("Channels(), Subscriptions() = %d, %d; want 0, 0", ix.Channels(), ix.Subscriptions())
+	ch.Remove(h3)
+	ch.Remove(h2)
+	if ch.Len() != 0 || ix.Channels() != 0 || ix.Subscriptions() != 0 || ix.Entries() != 1 {
+		t.Fatalf("emptied: Len %d, Channels %d, Subscriptions %d, Entries %d; want 0, 0, 0, 1 (not dropped yet)",
+			ch.Len(), ix.Channels(), ix.Subscriptions(), ix.Entries())
 	}
-	if n := ix.shards[ix.ShardOf("a.b")].table.Load().live; n != 0 {
-		t.Fatalf("the shard keeps %d entries after the last Unsubscribe; want 0", n)
+	ix.Drop(ch)
+	ch.Unlock()
+	if ix.Lookup("a.b").Channel != nil || ix.Entries() != 0 || !ch.Dead() {
+		t.Fatalf("after Drop the entry is still found")
 	}
+	// A Relock of the dropped entry, as a publisher that found it before
+	// the Drop makes, gets the name's new entry.
+	next := ix.Relock(ch)
+	if next == ch || next.Dead() || next.State != 0 {
+		t.Fatalf("Relock of a dropped entry returned it, or a dead or used one")
+	}
+	next.Unlock()
+	checkShards(t, ix, true)
 }
 
-func TestSubscribeCopiesChannel(t *testing.T) {
-	ix := New[int](1)
+func TestAcquireCopiesName(t *testing.T) {
+	ix := New[int, struct{}](1)
 	buf := []byte("token.BTC.trade")
 	aliased := unsafe.String(&buf[0], len(buf)) // as a zero-copy decoder might pass it
-	ix.Subscribe(aliased, 1)
-	ix.Subscribe(aliased, 2) // an update must not swap the aliased string in as the key
+	ch := ix.Acquire(aliased)
+	ch.Add(1)
+	ch.Unlock()
 	copy(buf, "token.ETH.trade")
-	if got := ix.Lookup("token.BTC.trade").Len(); got != 2 {
-		t.Fatalf("after the caller reused its buffer, Lookup finds %d subscribers; want 2", got)
+	if m := ix.Lookup("token.BTC.trade"); m.Channel != ch || ch.Name() != "token.BTC.trade" {
+		t.Fatalf("after the caller reused its buffer the entry is not found under its name")
 	}
-	checkShards(t, ix)
-}
-
-func TestLookupSnapshotIsCapped(t *testing.T) {
-	ix := New[int](1)
-	for i := range 3 {
-		ix.Subscribe("a", i)
-	}
-	m := ix.Lookup("a")
-	if cap(m.Exact) != len(m.Exact) {
-		t.Fatalf("snapshot has cap %d > len %d: an append by the caller would write into the index", cap(m.Exact), len(m.Exact))
-	}
-	_ = append(m.Exact, 99)
-	ix.Subscribe("a", 3)
-	if got := ix.Lookup("a").Exact; !slices.Equal(got, []int{0, 1, 2, 3}) {
-		t.Fatalf("Lookup = %v; want [0 1 2 3]", got)
-	}
+	checkShards(t, ix, false)
 }
 
 func TestLookupAllocs(t *testing.T) {
-	ix := New[*int](DefaultShards)
+	f := newFixture[*int](Config{})
 	for i := range 100 {
-		ix.Subscribe("token.BTC.trade", new(int))
-		ix.Subscribe(fmt.Sprintf("user.%d.favorites", i), new(int))
+		f.sub("token.BTC.trade", new(int))
+		f.sub(fmt.Sprintf("user.%d.favorites", i), new(int))
 	}
-	f := func(channel string, want int) {
+	check := func(channel string, want int) {
 		t.Helper()
-		var m Match[*int]
-		allocs := testing.AllocsPerRun(1000, func() { m = ix.Lookup(channel) })
-		if allocs != 0 {
+		var m Match[*int, struct{}]
+		if allocs := testing.AllocsPerRun(1000, func() { m = f.Lookup(channel) }); allocs != 0 {
 			t.Fatalf("Lookup(%q) allocates %v times per run; want 0", channel, allocs)
 		}
-		if m.Len() != want {
-			t.Fatalf("Lookup(%q).Len() = %d; want %d", channel, m.Len(), want)
+		n := 0
+		if m.Channel != nil {
+			n = m.Channel.Len()
+		}
+		if n != want {
+			t.Fatalf("Lookup(%q) finds %d members; want %d", channel, n, want)
 		}
 	}
-	f("token.BTC.trade", 100)
-	f("user.7.favorites", 1)
-	f("token.ETH.trade", 0)
+	check("token.BTC.trade", 100)
+	check("user.7.favorites", 1)
+	check("token.ETH.trade", 0)
 }
 
 // model is the reference the index is checked against.
 type model struct {
-	subs   map[string]map[int]bool // channel -> subscribers
+	subs   map[string]map[int]bool // channel or pattern -> subscribers
 	client map[int]map[string]bool // subscriber -> channels
 	count  int
 }
@@ -241,13 +318,6 @@ func (m *model) unsubscribe(ch string, c int) bool {
 	return true
 }
 
-// snapshot is a Lookup result with the copy taken when it was returned.
-type snapshot struct {
-	channel string
-	got     []int
-	saved   []int
-}
-
 func TestIndexMatchesModel(t *testing.T) {
 	for _, shards := range []int{1, 4, 16} {
 		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) {
@@ -270,54 +340,36 @@ func testIndexMatchesModel(t *testing.T, shards int, r *rand.Rand) {
 	// channels and to some nobody subscribes to exactly.
 	subNames := append(slices.Clone(names), "token.*.trade", "token.3.>", "token.>", "*.*.ticker", ">", "token.*.*", "user.*.favorites")
 	lookups := append(slices.Clone(names), "token.99.trade", "user.1.favorites", "global")
-	ix, m := NewWith[int](Config{Shards: shards, MatchCacheSize: 16}), newModel()
-	var held []snapshot // earlier Lookup results, which must never change
+	f, m := newFixture[int](Config{Shards: shards, MatchCacheSize: 16}), newModel()
 	for step := range steps {
 		ch, c := subNames[r.IntN(len(subNames))], r.IntN(clients)
 		switch op := r.IntN(10); {
 		case op < 4:
-			if got, want := ix.Subscribe(ch, c), m.subscribe(ch, c); got != want {
-				t.Fatalf("step %d: Subscribe(%q, %d) = %v; want %v", step, ch, c, got, want)
+			if got, want := f.sub(ch, c), m.subscribe(ch, c); got != want {
+				t.Fatalf("step %d: sub(%q, %d) = %v; want %v", step, ch, c, got, want)
 			}
 		case op < 7:
-			if got, want := ix.Unsubscribe(ch, c), m.unsubscribe(ch, c); got != want {
-				t.Fatalf("step %d: Unsubscribe(%q, %d) = %v; want %v", step, ch, c, got, want)
+			if got, want := f.unsub(ch, c), m.unsubscribe(ch, c); got != want {
+				t.Fatalf("step %d: unsub(%q, %d) = %v; want %v", step, ch, c, got, want)
 			}
-		case op < 8:
-			list := slices.Sorted(func(yield func(string) bool) {
-				for ch := range m.client[c] {
-					if !yield(ch) {
-						return
-					}
-				}
-			})
-			// A stale list may name channels already left, or twice.
-			list = append(list, ch)
-			if len(list) > 1 {
-				list = append(list, list[0])
-			}
-			want := 0
-			for _, ch := range list {
-				if m.unsubscribe(ch, c) {
-					want++
-				}
-			}
-			if got := ix.RemoveAll(c, list); got != want {
-				t.Fatalf("step %d: RemoveAll(%d, %q) = %d; want %d", step, c, list, got, want)
+		case op < 8: // a disconnect
+			for name := range maps.Clone(m.client[c]) {
+				m.unsubscribe(name, c)
+				f.unsub(name, c)
 			}
 		default:
 			ch := lookups[r.IntN(len(lookups))]
-			got := checkMatch(t, ix, m.subs, ch)
-			if (got.Exact == nil) != (len(m.subs[ch]) == 0) {
-				t.Fatalf("step %d: Lookup(%q).Exact = %#v; want nil exactly when it has no subscriber", step, ch, got.Exact)
+			exact, pats := f.reach(ch)
+			if (exact == nil) != (len(m.subs[ch]) == 0) {
+				t.Fatalf("step %d: reach(%q) exact = %v; want none exactly when it has no subscriber", step, ch, exact)
 			}
-			// Lookup's union, deduped, is the reference set of subscribers.
+			// The union, deduped, is the reference set of subscribers.
 			union, want := map[int]bool{}, map[int]bool{}
-			for _, s := range got.Exact {
+			for _, s := range exact {
 				union[s] = true
 			}
-			for _, snap := range got.Patterns() {
-				for _, s := range snap {
+			for _, set := range pats {
+				for _, s := range set {
 					union[s] = true
 				}
 			}
@@ -329,75 +381,49 @@ func testIndexMatchesModel(t *testing.T, shards int, r *rand.Rand) {
 				}
 			}
 			if !maps.Equal(union, want) {
-				t.Fatalf("step %d: Lookup(%q) reaches %v; want %v", step, ch, union, want)
-			}
-			for _, snap := range append([][]int{got.Exact}, got.Patterns()...) {
-				if len(held) < 64 {
-					held = append(held, snapshot{ch, snap, slices.Clone(snap)})
-				} else {
-					held[r.IntN(len(held))] = snapshot{ch, snap, slices.Clone(snap)}
-				}
+				t.Fatalf("step %d: reach(%q) reaches %v; want %v", step, ch, union, want)
 			}
 		}
-		if ix.Channels() != len(m.subs) || ix.Subscriptions() != m.count {
+		if f.Channels() != len(m.subs) || f.Subscriptions() != m.count {
 			t.Fatalf("step %d: Channels(), Subscriptions() = %d, %d; want %d, %d",
-				step, ix.Channels(), ix.Subscriptions(), len(m.subs), m.count)
-		}
-		for _, h := range held {
-			if !slices.Equal(h.got, h.saved) {
-				t.Fatalf("step %d: a snapshot of %q changed from %v to %v", step, h.channel, h.saved, h.got)
-			}
+				step, f.Channels(), f.Subscriptions(), len(m.subs), m.count)
 		}
 		if step%1000 == 0 {
-			checkShards(t, ix)
+			checkShards(t, f.Index, false)
 		}
 	}
-	checkShards(t, ix)
+	checkShards(t, f.Index, false)
 }
 
-func TestRemoveAllTouchesOnlyItsShards(t *testing.T) {
-	for _, shards := range []int{16, 64, 4096} {
-		ix := New[int](shards)
-		// Other clients fill many channels.
-		for i := range 1000 {
-			ix.Subscribe(fmt.Sprintf("user.%d.favorites", i), i+100)
-		}
-		mine := []string{"token.BTC.trade", "token.BTC.liquidity", "token.8f3a.trade", "user.42.favorites"}
-		for _, ch := range mine {
-			ix.Subscribe(ch, 1)
-		}
-		before := make([]uint64, shards)
-		for i := range ix.shards {
-			before[i] = ix.shards[i].writes
-		}
-		if got := ix.RemoveAll(1, mine); got != len(mine) {
-			t.Fatalf("shards=%d: RemoveAll = %d; want %d", shards, got, len(mine))
-		}
-		want := make([]uint64, shards)
-		for _, ch := range mine {
-			want[ix.ShardOf(ch)]++
-		}
-		total := uint64(0)
-		for i := range ix.shards {
-			got := ix.shards[i].writes - before[i]
-			total += got
-			if got != want[i] {
-				t.Fatalf("shards=%d: RemoveAll write-locked shard %d %d times; want %d", shards, i, got, want[i])
-			}
-		}
-		if total != uint64(len(mine)) {
-			t.Fatalf("shards=%d: RemoveAll took %d write locks; want %d whatever the shard count", shards, total, len(mine))
-		}
-		if ix.Subscriptions() != 1000 || ix.Channels() != 1000 {
-			t.Fatalf("shards=%d: Channels(), Subscriptions() = %d, %d; want 1000, 1000", shards, ix.Channels(), ix.Subscriptions())
-		}
-		checkShards(t, ix)
+// TestMemberChangesTakeNoShardLock checks that a member coming or going on
+// a channel that keeps other members costs no shard lock: only adding or
+// dropping a channel does.
+func TestMemberChangesTakeNoShardLock(t *testing.T) {
+	f := newFixture[int](Config{Shards: 16})
+	for i := range 1000 {
+		f.sub("token.BTC.trade", i)
 	}
+	writes := func() (n uint64) {
+		for i := range f.shards {
+			n += f.ShardStats(i).Writes
+		}
+		return n
+	}
+	before := writes()
+	for i := range 500 {
+		f.unsub("token.BTC.trade", i)
+		f.sub("token.BTC.trade", 1000+i)
+	}
+	if got := writes() - before; got != 0 {
+		t.Fatalf("1,000 member changes on a busy channel took %d shard locks; want 0", got)
+	}
+	checkShards(t, f.Index, false)
 }
 
-// TestConcurrentChurn runs subscribe, unsubscribe and RemoveAll churn against
-// readers that hold snapshots; run it with -race. Every client removes its
-// subscriptions at the end, after which the index must be empty.
+// TestConcurrentChurn runs subscribe, unsubscribe and disconnect churn
+// against publishers that walk the channels under their locks; run it with
+// -race. Every client leaves at the end, after which the index must be
+// empty.
 func TestConcurrentChurn(t *testing.T) {
 	const (
 		writers          = 4
@@ -413,51 +439,45 @@ func TestConcurrentChurn(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("token.%x.%s", i, events[i%len(events)])
 	}
-	ix := New[*int](4)
+	names = append(names, "token.*.trade", "token.>")
+	ix := New[*int, struct{}](4)
 
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			clients := make([]*int, clientsPerWriter)
-			subs := make([]map[string]bool, clientsPerWriter) // each client's own list
+			held := make([]map[string]*Sub[*int, struct{}], clientsPerWriter) // each client's own record
 			for i := range clients {
-				clients[i], subs[i] = new(int), map[string]bool{}
+				clients[i], held[i] = new(int), map[string]*Sub[*int, struct{}]{}
 			}
-			list := func(i int) []string {
-				var l []string
-				for ch := range subs[i] {
-					l = append(l, ch)
+			leaveAll := func(i int) {
+				for _, h := range held[i] {
+					leave(ix, h)
 				}
-				return l
+				held[i] = map[string]*Sub[*int, struct{}]{}
 			}
 			for range iterations {
-				i, ch := r.IntN(clientsPerWriter), names[r.IntN(channels)]
+				i, name := r.IntN(clientsPerWriter), names[r.IntN(len(names))]
 				switch op := r.IntN(20); {
 				case op < 11:
-					if ix.Subscribe(ch, clients[i]) == subs[i][ch] {
-						t.Errorf("Subscribe(%q) = %v with the client's list saying %v", ch, !subs[i][ch], subs[i][ch])
-						return
+					if held[i][name] == nil {
+						ch := ix.Acquire(name)
+						held[i][name] = ch.Add(clients[i])
+						ch.Unlock()
 					}
-					subs[i][ch] = true
 				case op < 19:
-					if ix.Unsubscribe(ch, clients[i]) != subs[i][ch] {
-						t.Errorf("Unsubscribe(%q) = %v with the client's list saying %v", ch, !subs[i][ch], subs[i][ch])
-						return
+					if h := held[i][name]; h != nil {
+						delete(held[i], name)
+						leave(ix, h)
 					}
-					delete(subs[i], ch)
 				default: // disconnect and come back as a new client
-					if got, want := ix.RemoveAll(clients[i], list(i)), len(subs[i]); got != want {
-						t.Errorf("RemoveAll = %d; want %d", got, want)
-						return
-					}
-					clients[i], subs[i] = new(int), map[string]bool{}
+					leaveAll(i)
+					clients[i] = new(int)
 				}
 			}
 			for i := range clients {
-				if got, want := ix.RemoveAll(clients[i], list(i)), len(subs[i]); got != want {
-					t.Errorf("final RemoveAll = %d; want %d", got, want)
-				}
+				leaveAll(i)
 			}
 		})
 	}
@@ -473,21 +493,25 @@ func TestConcurrentChurn(t *testing.T) {
 					return
 				default:
 				}
-				ch := names[r.IntN(channels)]
-				m := ix.Lookup(ch)
-				saved := slices.Clone(m.Exact)
-				runtime.Gosched() // let writers replace the snapshot meanwhile
-				seen := map[*int]bool{}
-				for _, s := range m.Exact {
-					if s == nil || seen[s] {
-						t.Errorf("snapshot of %q holds a nil or repeated subscriber", ch)
-						return
+				m := ix.Lookup(names[r.IntN(channels)])
+				walk := func(ch *Channel[*int, struct{}]) {
+					seen := map[*int]bool{}
+					for _, s := range ch.Members() {
+						if s == nil || seen[s] {
+							t.Errorf("%q holds a nil or repeated member", ch.Name())
+						}
+						seen[s] = true
 					}
-					seen[s] = true
 				}
-				if !slices.Equal(m.Exact, saved) {
-					t.Errorf("snapshot of %q changed under its reader", ch)
-					return
+				if ch := m.Channel; ch != nil {
+					ch.Lock()
+					walk(ch)
+					ch.Unlock()
+				}
+				for _, p := range m.Patterns() {
+					p.RLock()
+					walk(p)
+					p.RUnlock()
 				}
 			}
 		})
@@ -496,36 +520,9 @@ func TestConcurrentChurn(t *testing.T) {
 	close(stop)
 	rg.Wait()
 
-	if ix.Channels() != 0 || ix.Subscriptions() != 0 {
-		t.Fatalf("after every client left: Channels(), Subscriptions() = %d, %d; want 0, 0", ix.Channels(), ix.Subscriptions())
+	if ix.Channels() != 0 || ix.Subscriptions() != 0 || ix.Entries() != 0 {
+		t.Fatalf("after every client left: Channels, Subscriptions, Entries = %d, %d, %d; want 0",
+			ix.Channels(), ix.Subscriptions(), ix.Entries())
 	}
-	for i := range ix.shards {
-		if n := ix.shards[i].table.Load().live; n != 0 {
-			t.Fatalf("after every client left, shard %d keeps %d channels", i, n)
-		}
-	}
-}
-
-// TestPanicReleasesLock checks that a panicking comparison (an interface S
-// holding an uncomparable value) does not leave a shard locked.
-func TestPanicReleasesLock(t *testing.T) {
-	ix := New[any](1)
-	ix.Subscribe("a", []int{1}) // a new channel: nothing compared yet
-	for _, op := range []func(){
-		func() { ix.Subscribe("a", []int{2}) },
-		func() { ix.Unsubscribe("a", []int{2}) },
-		func() { ix.RemoveAll([]int{2}, []string{"a"}) },
-	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Fatalf("comparing uncomparable values did not panic")
-				}
-			}()
-			op()
-		}()
-		if got := ix.Lookup("a").Len(); got != 1 { // would block on a held lock
-			t.Fatalf("Lookup after a panic = %d subscribers; want 1", got)
-		}
-	}
+	checkShards(t, ix, false)
 }

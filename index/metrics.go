@@ -28,22 +28,23 @@ import (
 // Every value is read from the index's own counters when set is written out,
 // so registering costs the publish path nothing. Call it once per set: a
 // second call panics on the duplicate gauges, as metrics.Set does.
-func (ix *Index[S]) RegisterMetrics(set *metrics.Set) {
+func (ix *Index[S, V]) RegisterMetrics(set *metrics.Set) {
 	for i := range ix.shards {
+		c := &ix.shards[i].counts
 		set.NewGauge(fmt.Sprintf(`wsfan_index_shard_subscriptions{shard="%d"}`, i),
-			func() float64 { return float64(ix.shardCounts(i).subscriptions) })
+			func() float64 { return float64(c.subscriptions.Load()) })
 		set.NewGauge(fmt.Sprintf(`wsfan_index_shard_channels{shard="%d"}`, i),
-			func() float64 { return float64(ix.shardCounts(i).channels) })
+			func() float64 { return float64(c.busy.Load()) })
 	}
 	set.NewGauge(`wsfan_index_patterns`, func() float64 { return float64(ix.trie.count.Load()) })
-	set.NewGauge(`wsfan_index_pattern_subscriptions`, func() float64 { return float64(ix.trie.subscriptions.Load()) })
+	set.NewGauge(`wsfan_index_pattern_subscriptions`, func() float64 { return float64(ix.trie.counts.subscriptions.Load()) })
 	// metrics.Set has no callback counter: the counters are written at
 	// scrape time, with their metadata once per family when enabled.
 	set.RegisterMetricsWriter(ix.writeCounters)
 }
 
 // writeCounters writes the cumulative counters in Prometheus text format.
-func (ix *Index[S]) writeCounters(w io.Writer) {
+func (ix *Index[S, V]) writeCounters(w io.Writer) {
 	stats := make([]ShardStats, len(ix.shards))
 	for i := range stats {
 		stats[i] = ix.ShardStats(i)

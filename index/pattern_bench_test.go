@@ -10,9 +10,9 @@ import (
 // BenchmarkLookupPatterns looks up 2,000 channels in turn, a working set
 // the match cache holds, with the pattern side in each of its states: no
 // pattern at all (one atomic load), patterns that match none of the
-// channels, patterns that match the token channels (two snapshots each), all
-// answered from the cache once warm; and "miss", where a subscriber change
-// on the matching pattern before every lookup makes the cache useless.
+// channels, patterns that match the token channels, all answered from the
+// cache once warm; and "miss", where a pattern added or dropped before every
+// lookup makes the cache useless.
 func BenchmarkLookupPatterns(b *testing.B) {
 	names := benchNames(2000)
 	for _, tc := range []struct {
@@ -24,11 +24,11 @@ func BenchmarkLookupPatterns(b *testing.B) {
 		{"match", []string{"token.*.trade", "token.>", "token.*.liquidity"}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			ix := New[*int](DefaultShards)
+			ix := New[*int, struct{}](DefaultShards)
 			load(ix, names, newSubs(100))
 			for _, p := range tc.patterns {
 				for _, s := range newSubs(100) {
-					ix.Subscribe(p, s)
+					join(ix, p, s)
 				}
 			}
 			for _, ch := range names {
@@ -37,7 +37,7 @@ func BenchmarkLookupPatterns(b *testing.B) {
 			b.ReportAllocs()
 			n, i := 0, 0
 			for b.Loop() {
-				n += ix.Lookup(names[i]).Len()
+				n += reached(ix.Lookup(names[i]))
 				if i++; i == len(names) {
 					i = 0
 				}
@@ -46,21 +46,21 @@ func BenchmarkLookupPatterns(b *testing.B) {
 		})
 	}
 	b.Run("miss", func(b *testing.B) {
-		ix := New[*int](DefaultShards)
+		ix := New[*int, struct{}](DefaultShards)
 		load(ix, names, newSubs(100))
-		ix.Subscribe("token.>", new(int))
+		join(ix, "token.>", new(int))
 		me := new(int)
+		var h *Sub[*int, struct{}]
 		b.ReportAllocs()
 		n, i := 0, 0
 		for b.Loop() {
-			// A subscriber change on the matching pattern: the next
-			// Lookup of any token channel misses.
+			// A pattern added or dropped: the next Lookup misses.
 			if i&1 == 0 {
-				ix.Subscribe("token.>", me)
+				h = join(ix, "token.*.trade", me)
 			} else {
-				ix.Unsubscribe("token.>", me)
+				leave(ix, h)
 			}
-			n += ix.Lookup(names[i]).Len()
+			n += reached(ix.Lookup(names[i]))
 			if i++; i == len(names) {
 				i = 0
 			}
@@ -73,11 +73,11 @@ func BenchmarkLookupPatterns(b *testing.B) {
 // the cache is read without a lock, so it scales like the shards.
 func BenchmarkLookupPatternsParallel(b *testing.B) {
 	names := benchNames(2000)
-	ix := New[*int](DefaultShards)
+	ix := New[*int, struct{}](DefaultShards)
 	load(ix, names, newSubs(100))
 	for _, p := range []string{"token.*.trade", "token.>", "token.*.liquidity"} {
 		for _, s := range newSubs(100) {
-			ix.Subscribe(p, s)
+			join(ix, p, s)
 		}
 	}
 	for _, ch := range names {
@@ -90,7 +90,7 @@ func BenchmarkLookupPatternsParallel(b *testing.B) {
 		i := int(start.Add(1297)) % len(names)
 		n := 0
 		for pb.Next() {
-			n += ix.Lookup(names[i]).Len()
+			n += reached(ix.Lookup(names[i]))
 			if i++; i == len(names) {
 				i = 0
 			}
@@ -101,36 +101,37 @@ func BenchmarkLookupPatternsParallel(b *testing.B) {
 }
 
 // BenchmarkPatternChurn mixes zipf-popular lookups over 10,000 channels with
-// subscriber churn on patterns, one change per churn lookups: on
-// "token.*.trade", which matches a fifth of the channels, and on
-// "news.>", which matches none. Per-pattern versions keep the second from
-// invalidating anything. It reports the match cache's miss rate.
+// member churn on patterns, one change per churn lookups: on
+// "token.*.trade", which matches a fifth of the channels, and on "news.>",
+// which matches none. Member changes invalidate no cached answer. It
+// reports the match cache's miss rate.
 func BenchmarkPatternChurn(b *testing.B) {
 	names := benchNames(10000)
 	order := zipfOrder(len(names), 1<<16)
 	for _, churned := range []string{"token.*.trade", "news.>"} {
 		for _, every := range []int{10, 100, 1000} {
 			b.Run(fmt.Sprintf("pattern=%s/lookups-per-change=%d", churned, every), func(b *testing.B) {
-				ix := New[*int](DefaultShards)
+				ix := New[*int, struct{}](DefaultShards)
 				load(ix, names, newSubs(10))
 				for _, p := range []string{"token.*.trade", "news.>", "token.>"} {
 					for _, s := range newSubs(100) {
-						ix.Subscribe(p, s)
+						join(ix, p, s)
 					}
 				}
 				me := new(int)
+				var h *Sub[*int, struct{}]
 				misses := ix.trie.misses.Load()
 				b.ReportAllocs()
 				n, i := 0, 0
 				for b.Loop() {
 					if i%every == 0 {
 						if i/every&1 == 0 {
-							ix.Subscribe(churned, me)
+							h = join(ix, churned, me)
 						} else {
-							ix.Unsubscribe(churned, me)
+							leave(ix, h)
 						}
 					}
-					n += ix.Lookup(names[order[i&(len(order)-1)]]).Len()
+					n += reached(ix.Lookup(names[order[i&(len(order)-1)]]))
 					i++
 				}
 				sinkInt = n
@@ -168,9 +169,9 @@ func BenchmarkMatchCacheSize(b *testing.B) {
 	for _, size := range []int{1024, 4096, 16384} {
 		for _, o := range orders {
 			b.Run(fmt.Sprintf("cache=%d/order=%s", size, o.name), func(b *testing.B) {
-				ix := NewWith[*int](Config{MatchCacheSize: size})
+				ix := NewWith[*int, struct{}](Config{MatchCacheSize: size})
 				load(ix, names, newSubs(10))
-				ix.Subscribe(">", new(int))
+				join(ix, ">", new(int))
 				for _, i := range o.order {
 					ix.Lookup(names[i])
 				}
@@ -178,7 +179,7 @@ func BenchmarkMatchCacheSize(b *testing.B) {
 				b.ReportAllocs()
 				n, i := 0, 0
 				for b.Loop() {
-					n += ix.Lookup(names[o.order[i]]).Len()
+					n += reached(ix.Lookup(names[o.order[i]]))
 					if i++; i == len(o.order) {
 						i = 0
 					}
@@ -188,4 +189,25 @@ func BenchmarkMatchCacheSize(b *testing.B) {
 			})
 		}
 	}
+}
+
+// join adds s to name, as the server subscribes.
+func join(ix *benchIndex, name string, s *int) *Sub[*int, struct{}] {
+	ch := ix.Acquire(name)
+	defer ch.Unlock()
+	return ch.Add(s)
+}
+
+// reached counts what a publication reaches, as a fan-out walks it.
+func reached(m Match[*int, struct{}]) int {
+	n := 0
+	if ch := m.Channel; ch != nil {
+		n += len(ch.members)
+	}
+	for _, p := range m.Patterns() {
+		p.RLock()
+		n += p.Len()
+		p.RUnlock()
+	}
+	return n
 }

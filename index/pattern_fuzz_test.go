@@ -27,21 +27,21 @@ func FuzzMatch(f *testing.F) {
 		if !ValidPattern(pattern) || !ValidChannel(channel) {
 			return
 		}
-		ix := NewWith[int](Config{Shards: 1, MatchCacheSize: 1})
-		ix.Subscribe("x.y.z", 2) // another pattern's channel, another subscriber
-		ix.Subscribe("q.>", 3)
-		ix.Subscribe(pattern, 1)
+		ix := newFixture[int](Config{Shards: 1, MatchCacheSize: 1})
+		ix.sub("x.y.z", 2) // another pattern's channel, another subscriber
+		ix.sub("q.>", 3)
+		ix.sub(pattern, 1)
 		want := refMatch(pattern, channel)
 		for range 2 { // cold, then from the cache
-			m := ix.Lookup(channel)
+			exact, pats := ix.reach(channel)
 			found := 0
-			for _, s := range m.Exact {
+			for _, s := range exact {
 				if s == 1 {
 					found++
 				}
 			}
-			for _, snap := range m.Patterns() {
-				for _, s := range snap {
+			for _, set := range pats {
+				for _, s := range set {
 					if s == 1 {
 						found++
 					}
@@ -51,8 +51,8 @@ func FuzzMatch(f *testing.F) {
 				t.Fatalf("subscriber of %q found %d times by Lookup(%q); the reference says match=%v", pattern, found, channel, want)
 			}
 		}
-		ix.Unsubscribe(pattern, 1)
-		ix.Unsubscribe("q.>", 3)
+		ix.unsub(pattern, 1)
+		ix.unsub("q.>", 3)
 		if ix.Patterns() != 0 || !ix.trie.root.empty() || ix.Subscriptions() != 1 {
 			t.Fatalf("after unsubscribing %q: Patterns() = %d, Subscriptions() = %d, trie root empty: %v",
 				pattern, ix.Patterns(), ix.Subscriptions(), ix.trie.root.empty())

@@ -3,7 +3,6 @@ package index
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -59,60 +58,61 @@ func TestLookupPatterns(t *testing.T) {
 		"token.BTC.trade", "token.*.trade", "token.BTC.>", "token.>", ">", "*",
 		"*.BTC.*", "token.*.>", "user.42.favorites", "user.*.favorites", "*.*.*",
 	}
-	ix := New[int](4)
+	f := newFixture[int](Config{Shards: 4})
 	for i, sub := range subs {
-		ix.Subscribe(sub, i)
+		f.sub(sub, i)
 	}
-	f := func(channel string, want ...string) {
+	check := func(channel string, want ...string) {
 		t.Helper()
-		m := ix.Lookup(channel)
+		m := f.Lookup(channel)
+		exact, pats := f.reach(channel)
 		var got []string
-		for _, s := range m.Exact {
+		for _, s := range exact {
 			got = append(got, subs[s])
 		}
-		for _, snap := range m.Patterns() {
-			if len(snap) != 1 {
-				t.Fatalf("Lookup(%q): a pattern snapshot holds %v; want one subscriber", channel, snap)
+		for _, set := range pats {
+			if len(set) != 1 {
+				t.Fatalf("Lookup(%q): a pattern holds %v; want one subscriber", channel, set)
 			}
-			got = append(got, subs[snap[0]])
+			got = append(got, subs[set[0]])
 		}
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
 			t.Fatalf("Lookup(%q) finds %q; want %q", channel, got, want)
 		}
-		if m.Len() != len(want) {
-			t.Fatalf("Lookup(%q).Len() = %d; want %d", channel, m.Len(), len(want))
+		if !slices.IsSortedFunc(m.Patterns(), func(a, b *Channel[int, struct{}]) int { return strings.Compare(a.Name(), b.Name()) }) {
+			t.Fatalf("Lookup(%q).Patterns() is not in lock order (by name)", channel)
 		}
 	}
 	for range 2 { // the second round is answered by the match cache
-		f("token.BTC.trade", "token.BTC.trade", "token.*.trade", "token.BTC.>", "token.>", ">", "*.BTC.*", "token.*.>", "*.*.*")
-		f("token.ETH.trade", "token.*.trade", "token.>", ">", "token.*.>", "*.*.*")
-		f("token.BTC", "token.>", ">")
-		f("global", ">", "*")
-		f("user.42.favorites", "user.42.favorites", "user.*.favorites", ">", "*.*.*")
-		f("token.BTC.trade.x", "token.BTC.>", "token.>", ">", "token.*.>")
+		check("token.BTC.trade", "token.BTC.trade", "token.*.trade", "token.BTC.>", "token.>", ">", "*.BTC.*", "token.*.>", "*.*.*")
+		check("token.ETH.trade", "token.*.trade", "token.>", ">", "token.*.>", "*.*.*")
+		check("token.BTC", "token.>", ">")
+		check("global", ">", "*")
+		check("user.42.favorites", "user.42.favorites", "user.*.favorites", ">", "*.*.*")
+		check("token.BTC.trade.x", "token.BTC.>", "token.>", ">", "token.*.>")
 	}
 }
 
 // checkTrie verifies the trie's invariants: every pattern in byName sits at
 // the end of its path and nowhere else, no node but the root is empty, each
-// pattern has subscribers without duplicates, and the counters agree.
-// Callers must not run writers concurrently.
-func checkTrie[S comparable](t *testing.T, ix *Index[S]) (patterns, subs int) {
+// pattern has members (unless allowEmpty) without duplicates, and the
+// counters agree. Callers must not run writers concurrently.
+func checkTrie[S comparable, V any](t *testing.T, ix *Index[S, V], allowEmpty bool) (patterns, subs int) {
 	t.Helper()
 	tr := &ix.trie
 	tr.mu.RLock()
 	defer tr.mu.RUnlock()
-	found := map[string]*pattern[S]{}
-	var walk func(n *node[S], path []string)
-	walk = func(n *node[S], path []string) {
+	found := map[string]*Channel[S, V]{}
+	var walk func(n *node[S, V], path []string)
+	walk = func(n *node[S, V], path []string) {
 		if n != &tr.root && n.empty() {
 			t.Fatalf("the trie keeps an empty node at %q", strings.Join(path, "."))
 		}
-		add := func(p *pattern[S], name string) {
-			if p.name != name {
-				t.Fatalf("pattern %q sits at %q", p.name, name)
+		add := func(p *Channel[S, V], name string) {
+			if p.name != name || !p.pattern || p.dead {
+				t.Fatalf("pattern %q sits at %q (pattern %v, dead %v)", p.name, name, p.pattern, p.dead)
 			}
 			if found[name] != nil {
 				t.Fatalf("pattern %q is in the trie twice", name)
@@ -136,34 +136,28 @@ func checkTrie[S comparable](t *testing.T, ix *Index[S]) (patterns, subs int) {
 	if len(found) != len(tr.byName) {
 		t.Fatalf("the trie holds %d patterns; byName %d", len(found), len(tr.byName))
 	}
+	busy := 0
 	for name, p := range tr.byName {
 		if found[name] != p {
 			t.Fatalf("byName[%q] is not the pattern the trie holds", name)
 		}
-		if len(p.subs) == 0 {
-			t.Fatalf("pattern %q has no subscribers", name)
+		checkMembers(t, p, allowEmpty)
+		subs += len(p.members)
+		if len(p.members) > 0 {
+			busy++
 		}
-		seen := map[S]bool{}
-		for _, s := range p.subs {
-			if seen[s] {
-				t.Fatalf("pattern %q lists %v twice", name, s)
-			}
-			seen[s] = true
-		}
-		subs += len(p.subs)
 	}
-	if int(tr.count.Load()) != len(found) || int(tr.subscriptions.Load()) != subs {
-		t.Fatalf("trie counters say %d patterns, %d subscriptions; it holds %d, %d",
-			tr.count.Load(), tr.subscriptions.Load(), len(found), subs)
+	if int(tr.count.Load()) != len(found) || int(tr.counts.subscriptions.Load()) != subs || int(tr.counts.busy.Load()) != busy {
+		t.Fatalf("trie counters say %d patterns (%d busy), %d subscriptions; it holds %d (%d), %d",
+			tr.count.Load(), tr.counts.busy.Load(), tr.counts.subscriptions.Load(), len(found), busy, subs)
 	}
-	return len(found), subs
+	return busy, subs
 }
 
-// checkMatch checks Lookup(channel) against subs, the reference contents of
-// the index (subscription -> subscribers): Exact must be the channel's own
-// subscribers and Patterns the subscribers of each matching pattern, one
-// snapshot per pattern.
-func checkMatch(t *testing.T, ix *Index[int], subs map[string]map[int]bool, channel string) Match[int] {
+// checkMatch checks what a publication to channel reaches against subs,
+// the reference contents of the index (subscription -> subscribers): the
+// channel's own members, and each matching pattern's, one set per pattern.
+func checkMatch(t *testing.T, f *fixture[int], subs map[string]map[int]bool, channel string) {
 	t.Helper()
 	sorted := func(set map[int]bool) []int {
 		var l []int
@@ -179,24 +173,23 @@ func checkMatch(t *testing.T, ix *Index[int], subs map[string]map[int]bool, chan
 			want = append(want, sorted(set))
 		}
 	}
-	m := ix.Lookup(channel)
-	if got, want := slices.Sorted(slices.Values(m.Exact)), sorted(subs[channel]); !slices.Equal(got, want) {
-		t.Fatalf("Lookup(%q).Exact = %v; want %v", channel, got, want)
+	exact, pats := f.reach(channel)
+	if got, want := slices.Sorted(slices.Values(exact)), sorted(subs[channel]); !slices.Equal(got, want) {
+		t.Fatalf("reach(%q) exact = %v; want %v", channel, got, want)
 	}
 	var got [][]int
-	for _, snap := range m.Patterns() {
-		got = append(got, slices.Sorted(slices.Values(snap)))
+	for _, set := range pats {
+		got = append(got, slices.Sorted(slices.Values(set)))
 	}
 	cmp := func(a, b []int) int { return slices.Compare(a, b) }
 	slices.SortFunc(got, cmp)
 	slices.SortFunc(want, cmp)
 	if !slices.EqualFunc(got, want, slices.Equal) {
-		t.Fatalf("Lookup(%q).Patterns() = %v; want %v", channel, got, want)
+		t.Fatalf("reach(%q) patterns = %v; want %v", channel, got, want)
 	}
-	if (m.Patterns() == nil) != (len(want) == 0) {
-		t.Fatalf("Lookup(%q).Patterns() = %#v; want nil exactly when no pattern matches", channel, m.Patterns())
+	if (f.Lookup(channel).Patterns() == nil) != (len(want) == 0) {
+		t.Fatalf("Lookup(%q).Patterns() = %#v; want nil exactly when no pattern matches", channel, f.Lookup(channel).Patterns())
 	}
-	return m
 }
 
 // tokens is the small alphabet random channels and patterns are made of, so
@@ -235,7 +228,7 @@ func randSub(r *rand.Rand) string {
 func TestMatchProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for round := range 200 {
-		ix := NewWith[int](Config{Shards: 4, MatchCacheSize: 1 << r.IntN(4)})
+		f := newFixture[int](Config{Shards: 4, MatchCacheSize: 1 << r.IntN(4)})
 		subs := map[string]map[int]bool{}
 		for range 1 + r.IntN(30) {
 			sub, s := randSub(r), r.IntN(8)
@@ -245,15 +238,15 @@ func TestMatchProperty(t *testing.T) {
 			if subs[sub] == nil {
 				subs[sub] = map[int]bool{}
 			}
-			if got, want := ix.Subscribe(sub, s), !subs[sub][s]; got != want {
-				t.Fatalf("round %d: Subscribe(%q, %d) = %v; want %v", round, sub, s, got, want)
+			if got, want := f.sub(sub, s), !subs[sub][s]; got != want {
+				t.Fatalf("round %d: sub(%q, %d) = %v; want %v", round, sub, s, got, want)
 			}
 			subs[sub][s] = true
 			if r.IntN(4) == 0 { // take one away again now and then
 				for sub, set := range subs {
 					for s := range set {
-						if !ix.Unsubscribe(sub, s) {
-							t.Fatalf("round %d: Unsubscribe(%q, %d) = false", round, sub, s)
+						if !f.unsub(sub, s) {
+							t.Fatalf("round %d: unsub(%q, %d) = false", round, sub, s)
 						}
 						delete(set, s)
 						break
@@ -262,125 +255,126 @@ func TestMatchProperty(t *testing.T) {
 				}
 			}
 			for range 5 {
-				checkMatch(t, ix, subs, randChannel(r))
+				checkMatch(t, f, subs, randChannel(r))
 			}
 		}
-		checkShards(t, ix)
+		checkShards(t, f.Index, false)
 	}
 }
 
-// TestMatchCacheInvalidation checks that every change that affects a cached
-// answer is seen by the next Lookup, and that changes which do not affect it
-// leave it cached.
+// TestMatchCacheInvalidation checks that adding or dropping a pattern is
+// seen by the next Lookup, and that member changes, which need no new
+// answer, leave it cached.
 func TestMatchCacheInvalidation(t *testing.T) {
-	ix := New[int](4)
+	f := newFixture[int](Config{Shards: 4})
 	const ch = "token.BTC.trade"
-	misses := func() uint64 { return ix.trie.misses.Load() }
-	f := func(want ...int) {
+	misses := func() uint64 { return f.trie.misses.Load() }
+	want := func(want ...int) {
 		t.Helper()
 		var got []int
-		for _, snap := range ix.Lookup(ch).Patterns() {
-			got = append(got, snap...)
+		_, pats := f.reach(ch)
+		for _, set := range pats {
+			got = append(got, set...)
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, want) {
-			t.Fatalf("Lookup(%q) finds %v through patterns; want %v", ch, got, want)
+			t.Fatalf("reach(%q) finds %v through patterns; want %v", ch, got, want)
 		}
 	}
 	hit := func(what string) {
 		t.Helper()
 		before := misses()
-		ix.Lookup(ch)
+		f.Lookup(ch)
 		if misses() != before {
 			t.Fatalf("after %s, Lookup(%q) missed the match cache", what, ch)
 		}
 	}
 
-	ix.Subscribe("user.>", 1)
-	f() // a cached miss: no pattern matches
+	f.sub("user.>", 1)
+	want() // a cached miss: no pattern matches
 	hit("a cached miss")
-	ix.Subscribe("token.*.trade", 2) // a new pattern: generation
-	f(2)
+	f.sub("token.*.trade", 2) // a new pattern: generation
+	want(2)
 	hit("a new pattern")
-	ix.Subscribe("token.*.trade", 3) // a new subscriber: the pattern's version
-	f(2, 3)
-	ix.Subscribe("user.>", 4) // a pattern that does not match ch
+	f.sub("token.*.trade", 3) // a new member: the cached answer holds
+	want(2, 3)
+	hit("a new member of a matching pattern")
+	f.sub("user.>", 4) // a pattern that does not match ch
 	hit("a change to a pattern that does not match")
-	ix.Subscribe("token.BTC.>", 5)
-	f(2, 3, 5)
-	ix.Unsubscribe("token.*.trade", 2)
-	f(3, 5)
-	ix.RemoveAll(3, []string{"token.*.trade", "token.ETH.trade"})
-	f(5)
-	ix.Unsubscribe("token.BTC.>", 5) // the last pattern that matches ch
-	f()
-	ix.RemoveAll(1, []string{"user.>"})
-	ix.RemoveAll(4, []string{"user.>"})
-	if ix.Patterns() != 0 {
-		t.Fatalf("Patterns() = %d; want 0", ix.Patterns())
+	f.sub("token.BTC.>", 5)
+	want(2, 3, 5)
+	f.unsub("token.*.trade", 2)
+	want(3, 5)
+	f.unsub("token.*.trade", 3) // the pattern is dropped
+	want(5)
+	f.unsub("token.BTC.>", 5) // the last pattern that matches ch
+	want()
+	f.unsub("user.>", 1)
+	f.unsub("user.>", 4)
+	if f.Patterns() != 0 {
+		t.Fatalf("Patterns() = %d; want 0", f.Patterns())
 	}
-	if m := ix.Lookup(ch); m.Patterns() != nil {
+	if m := f.Lookup(ch); m.Patterns() != nil {
 		t.Fatalf("with no pattern subscribed, Lookup(%q).Patterns() = %v; want nil", ch, m.Patterns())
 	}
-	ix.Subscribe(">", 6) // after the cache emptied
-	f(6)
-	checkShards(t, ix)
+	f.sub(">", 6) // after the cache emptied
+	want(6)
+	checkShards(t, f.Index, false)
 }
 
 func TestLookupAllocsWithPatterns(t *testing.T) {
-	ix := New[*int](DefaultShards)
+	f := newFixture[*int](Config{})
 	for range 100 {
-		ix.Subscribe("token.*.trade", new(int))
-		ix.Subscribe("token.BTC.>", new(int))
-		ix.Subscribe("token.BTC.trade", new(int))
+		f.sub("token.*.trade", new(int))
+		f.sub("token.BTC.>", new(int))
+		f.sub("token.BTC.trade", new(int))
 	}
-	f := func(channel string, want int) {
+	check := func(channel string, wantPatterns int) {
 		t.Helper()
-		ix.Lookup(channel) // fill the cache
-		var m Match[*int]
-		allocs := testing.AllocsPerRun(1000, func() { m = ix.Lookup(channel) })
-		if allocs != 0 {
+		f.Lookup(channel) // fill the cache
+		var m Match[*int, struct{}]
+		if allocs := testing.AllocsPerRun(1000, func() { m = f.Lookup(channel) }); allocs != 0 {
 			t.Fatalf("Lookup(%q) from the cache allocates %v times per run; want 0", channel, allocs)
 		}
-		if m.Len() != want {
-			t.Fatalf("Lookup(%q).Len() = %d; want %d", channel, m.Len(), want)
+		if len(m.Patterns()) != wantPatterns {
+			t.Fatalf("Lookup(%q) matches %d patterns; want %d", channel, len(m.Patterns()), wantPatterns)
 		}
 	}
-	f("token.BTC.trade", 300)
-	f("token.ETH.trade", 100)
-	f("user.7.favorites", 0)
+	check("token.BTC.trade", 2)
+	check("token.ETH.trade", 1)
+	check("user.7.favorites", 0)
 }
 
 func TestPatternCounts(t *testing.T) {
-	ix := New[int](4)
-	ix.Subscribe("token.BTC.trade", 1)
-	ix.Subscribe("token.*.trade", 1)
-	ix.Subscribe("token.*.trade", 2)
-	ix.Subscribe("token.BTC.>", 1)
-	f := func(channels, subscriptions, patterns int) {
+	f := newFixture[int](Config{Shards: 4})
+	f.sub("token.BTC.trade", 1)
+	f.sub("token.*.trade", 1)
+	f.sub("token.*.trade", 2)
+	f.sub("token.BTC.>", 1)
+	check := func(channels, subscriptions, patterns int) {
 		t.Helper()
-		if ix.Channels() != channels || ix.Subscriptions() != subscriptions || ix.Patterns() != patterns {
+		if f.Channels() != channels || f.Subscriptions() != subscriptions || f.Patterns() != patterns {
 			t.Fatalf("Channels(), Subscriptions(), Patterns() = %d, %d, %d; want %d, %d, %d",
-				ix.Channels(), ix.Subscriptions(), ix.Patterns(), channels, subscriptions, patterns)
+				f.Channels(), f.Subscriptions(), f.Patterns(), channels, subscriptions, patterns)
 		}
-		checkShards(t, ix)
+		checkShards(t, f.Index, false)
 	}
-	f(3, 4, 2)
-	if got := ix.RemoveAll(1, []string{"token.BTC.trade", "token.*.trade", "token.BTC.>", "token.ETH.>"}); got != 3 {
-		t.Fatalf("RemoveAll = %d; want 3", got)
+	check(3, 4, 2)
+	for _, name := range []string{"token.BTC.trade", "token.*.trade", "token.BTC.>"} {
+		f.unsub(name, 1)
 	}
-	f(1, 1, 1)
-	ix.Unsubscribe("token.*.trade", 2)
-	f(0, 0, 0)
-	if !ix.trie.root.empty() {
-		t.Fatalf("the trie keeps nodes after every pattern left: %+v", ix.trie.root)
+	check(1, 1, 1)
+	f.unsub("token.*.trade", 2)
+	check(0, 0, 0)
+	if !f.trie.root.empty() {
+		t.Fatalf("the trie keeps nodes after every pattern left: %+v", f.trie.root)
 	}
 }
 
-// TestConcurrentPatterns runs pattern and channel churn against readers;
-// run it with -race. Each reader also subscribes a pattern of its own and
-// checks that its next Lookup sees it and, once it unsubscribed, does not:
-// a Subscribe that returned is visible to every later Lookup.
+// TestConcurrentPatterns runs pattern and channel churn against publishers;
+// run it with -race. Each publisher also subscribes a pattern of its own
+// and checks that its next Lookup reaches it and, once it unsubscribed,
+// does not: a subscribe that returned is seen by every later publication.
 func TestConcurrentPatterns(t *testing.T) {
 	const (
 		writers  = 3
@@ -396,7 +390,12 @@ func TestConcurrentPatterns(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("token.%d.%s", i%4, events[i%len(events)])
 	}
-	ix := NewWith[*int](Config{Shards: 4, MatchCacheSize: 8})
+	ix := NewWith[*int, struct{}](Config{Shards: 4, MatchCacheSize: 8})
+	join := func(name string, s *int) *Sub[*int, struct{}] {
+		ch := ix.Acquire(name)
+		defer ch.Unlock()
+		return ch.Add(s)
+	}
 
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -404,47 +403,34 @@ func TestConcurrentPatterns(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(w), 11))
 			type client struct {
 				id   *int
-				subs map[string]bool
+				held map[string]*Sub[*int, struct{}]
 			}
 			clients := make([]client, 6)
 			for i := range clients {
-				clients[i] = client{new(int), map[string]bool{}}
-			}
-			list := func(c client) []string {
-				return slices.Collect(func(yield func(string) bool) {
-					for s := range c.subs {
-						if !yield(s) {
-							return
-						}
-					}
-				})
+				clients[i] = client{new(int), map[string]*Sub[*int, struct{}]{}}
 			}
 			for range iterations {
 				c, sub := &clients[r.IntN(len(clients))], subsList[r.IntN(len(subsList))]
 				switch op := r.IntN(20); {
 				case op < 10:
-					if ix.Subscribe(sub, c.id) == c.subs[sub] {
-						t.Errorf("Subscribe(%q) disagrees with the client's list", sub)
-						return
+					if c.held[sub] == nil {
+						c.held[sub] = join(sub, c.id)
 					}
-					c.subs[sub] = true
 				case op < 19:
-					if ix.Unsubscribe(sub, c.id) != c.subs[sub] {
-						t.Errorf("Unsubscribe(%q) disagrees with the client's list", sub)
-						return
+					if h := c.held[sub]; h != nil {
+						delete(c.held, sub)
+						leave(ix, h)
 					}
-					delete(c.subs, sub)
 				default:
-					if got, want := ix.RemoveAll(c.id, list(*c)), len(c.subs); got != want {
-						t.Errorf("RemoveAll = %d; want %d", got, want)
-						return
+					for _, h := range c.held {
+						leave(ix, h)
 					}
-					*c = client{new(int), map[string]bool{}}
+					*c = client{new(int), map[string]*Sub[*int, struct{}]{}}
 				}
 			}
 			for _, c := range clients {
-				if got, want := ix.RemoveAll(c.id, list(c)), len(c.subs); got != want {
-					t.Errorf("final RemoveAll = %d; want %d", got, want)
+				for _, h := range c.held {
+					leave(ix, h)
 				}
 			}
 		})
@@ -457,9 +443,12 @@ func TestConcurrentPatterns(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(rd), 13))
 			me := new(int)
 			mine := fmt.Sprintf("token.%d.>", rd%4)
-			has := func(m Match[*int]) bool {
-				for _, snap := range m.Patterns() {
-					if slices.Contains(snap, me) {
+			reaches := func(channel string) bool {
+				for _, p := range ix.Lookup(channel).Patterns() {
+					p.RLock()
+					found := slices.Contains(p.Members(), me)
+					p.RUnlock()
+					if found {
 						return true
 					}
 				}
@@ -472,41 +461,27 @@ func TestConcurrentPatterns(t *testing.T) {
 				default:
 				}
 				ch := names[r.IntN(channels)]
-				m := ix.Lookup(ch)
-				saved := make([][]*int, len(m.Patterns()))
-				for i, snap := range m.Patterns() {
-					saved[i] = slices.Clone(snap)
-				}
-				exact := slices.Clone(m.Exact)
-				runtime.Gosched() // let writers replace the snapshots meanwhile
-				for i, snap := range m.Patterns() {
+				for _, p := range ix.Lookup(ch).Patterns() {
+					p.RLock()
 					seen := map[*int]bool{}
-					for _, s := range snap {
+					for _, s := range p.Members() {
 						if s == nil || seen[s] {
-							t.Errorf("a pattern snapshot for %q holds a nil or repeated subscriber", ch)
-							return
+							t.Errorf("pattern %q holds a nil or repeated member", p.Name())
 						}
 						seen[s] = true
 					}
-					if !slices.Equal(snap, saved[i]) {
-						t.Errorf("a pattern snapshot for %q changed under its reader", ch)
-						return
-					}
-				}
-				if !slices.Equal(m.Exact, exact) {
-					t.Errorf("the exact snapshot of %q changed under its reader", ch)
-					return
+					p.RUnlock()
 				}
 				if i%8 == 0 {
 					target := fmt.Sprintf("token.%d.trade", rd%4)
-					ix.Subscribe(mine, me)
-					if !has(ix.Lookup(target)) {
-						t.Errorf("Lookup(%q) right after Subscribe(%q) misses the subscriber", target, mine)
+					h := join(mine, me)
+					if !reaches(target) {
+						t.Errorf("a publication to %q right after subscribing %q misses the subscriber", target, mine)
 						return
 					}
-					ix.Unsubscribe(mine, me)
-					if has(ix.Lookup(target)) {
-						t.Errorf("Lookup(%q) right after Unsubscribe(%q) still finds the subscriber", target, mine)
+					leave(ix, h)
+					if reaches(target) {
+						t.Errorf("a publication to %q right after unsubscribing %q still reaches the subscriber", target, mine)
 						return
 					}
 				}
@@ -524,5 +499,5 @@ func TestConcurrentPatterns(t *testing.T) {
 	if !ix.trie.root.empty() {
 		t.Fatalf("after every client left, the trie keeps nodes")
 	}
-	checkShards(t, ix)
+	checkShards(t, ix, false)
 }

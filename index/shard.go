@@ -14,11 +14,11 @@ const cacheLinePad = 128
 
 // shard is one stripe of the index, padded so that no two shards share a
 // cache line.
-type shard[S comparable] struct {
-	shardState[S]
+type shard[S comparable, V any] struct {
+	shardState[S, V]
 	// Never empty: a zero-size last field would make the compiler pad the
 	// struct past the line.
-	_ [cacheLinePad - unsafe.Sizeof(shardState[struct{}]{})%cacheLinePad]byte
+	_ [cacheLinePad - unsafe.Sizeof(shardState[struct{}, struct{}]{})%cacheLinePad]byte
 }
 
 // shardState is a shard's table, write lock and counters.
@@ -27,13 +27,15 @@ type shard[S comparable] struct {
 // writes nothing, so readers on different cores never move a cache line
 // between them. The writers' lock and counters sit on the next line, so that
 // a write does not evict the table pointer from the readers' caches either.
+// The lock is taken to add or drop a channel only; subscribers come and go
+// under each channel's own lock.
 //
 // A write's wait is measured exactly: a writer first tries the lock, and only
 // a failed try, the contention event itself, reads the clock. Its hold time
 // is sampled, since timing a hold costs two clock reads (about 50 ns on the
-// dev machine), a fifth of a small Unsubscribe.
-type shardState[S comparable] struct {
-	table atomic.Pointer[table[S]] // replaced under mu when it is rebuilt
+// dev machine).
+type shardState[S comparable, V any] struct {
+	table atomic.Pointer[table[S, V]] // replaced under mu when it is rebuilt
 	_     [64 - 8]byte
 
 	mu sync.Mutex
@@ -42,13 +44,15 @@ type shardState[S comparable] struct {
 	// the only field readers write.
 	lookups atomic.Uint64
 
+	// counts are kept by the shard's channels, each under its own lock.
+	counts counts
+
 	// Guarded by mu.
 	writes         uint64 // write-lock acquisitions
 	writeWaits     uint64 // write locks that had to wait
 	writeWaitNanos uint64
 	writeSamples   uint64 // writes whose hold was timed
 	writeHoldNanos uint64
-	subscriptions  int // the entries' subscribers, summed
 }
 
 // epoch is the origin of nanotime.
@@ -65,7 +69,7 @@ func nanotime() int64 {
 // lock takes sh's write lock and counts it. A wait is timed; the hold is
 // timed for one write in sampleMask+1, for which lock returns the moment the
 // lock was taken, else 0. Pass the result to unlock.
-func (sh *shard[S]) lock(sampleMask uint64) int64 {
+func (sh *shard[S, V]) lock(sampleMask uint64) int64 {
 	if !sh.mu.TryLock() {
 		t0 := nanotime()
 		sh.mu.Lock()
@@ -81,7 +85,7 @@ func (sh *shard[S]) lock(sampleMask uint64) int64 {
 
 // unlock records the hold time if lock timed it and releases the write
 // lock. Callers defer it, so a panic under the lock releases it too.
-func (sh *shard[S]) unlock(locked int64) {
+func (sh *shard[S, V]) unlock(locked int64) {
 	if locked != 0 {
 		sh.writeSamples++
 		sh.writeHoldNanos += uint64(nanotime() - locked)
@@ -89,48 +93,28 @@ func (sh *shard[S]) unlock(locked int64) {
 	sh.mu.Unlock()
 }
 
-// subscribe adds s to channel, of hash h, and reports whether it was new.
+// insert returns the entry of channel, of hash h, creating it when absent.
 // The caller holds the lock.
-func (sh *shard[S]) subscribe(h uint64, channel string, s S) bool {
+func (sh *shard[S, V]) insert(h uint64, channel string) *Channel[S, V] {
 	t := sh.table.Load()
 	i, e := t.find(h, channel)
 	if e != nil {
-		if indexOf(e.subs, s) >= 0 {
-			return false
-		}
-		// In place past len is safe; see entry.subs.
-		t.slots[i].Store(&entry[S]{hash: h, name: e.name, subs: append(e.subs, s)})
-		sh.subscriptions++
-		return true
+		return e
 	}
 	if t.full() {
 		t = t.rebuilt()
 		sh.table.Store(t)
 		i, _ = t.find(h, channel)
 	}
-	t.insert(i, &entry[S]{hash: h, name: strings.Clone(channel), subs: []S{s}})
-	sh.subscriptions++
-	return true
+	e = &Channel[S, V]{name: strings.Clone(channel), hash: h, counts: &sh.counts}
+	t.insert(i, e)
+	return e
 }
 
-// unsubscribe removes s from channel, of hash h, and reports whether it was
-// there. A channel left without subscribers leaves the table. The caller
-// holds the lock.
-func (sh *shard[S]) unsubscribe(h uint64, channel string, s S) bool {
+// drop takes e out of the table. The caller holds the lock.
+func (sh *shard[S, V]) drop(e *Channel[S, V]) {
 	t := sh.table.Load()
-	i, e := t.find(h, channel)
-	if e == nil {
-		return false
-	}
-	j := indexOf(e.subs, s)
-	if j < 0 {
-		return false
-	}
-	if len(e.subs) == 1 {
+	if i, found := t.find(e.hash, e.name); found == e {
 		t.remove(i)
-	} else {
-		t.slots[i].Store(&entry[S]{hash: h, name: e.name, subs: without(e.subs, j)})
 	}
-	sh.subscriptions--
-	return true
 }

@@ -10,14 +10,14 @@ package index
 // the publications go.
 type ShardStats struct {
 	// Channels and Subscriptions are what the shard holds now: channels
-	// with at least one subscriber, and (channel, subscriber) pairs. For
-	// PatternStats they are patterns and (pattern, subscriber) pairs.
+	// with at least one member, and (channel, member) pairs. For
+	// PatternStats they are patterns and (pattern, member) pairs.
 	Channels      int
 	Subscriptions int
 
-	// Writes counts write-lock acquisitions: one per Subscribe and
-	// Unsubscribe, and one per channel RemoveAll takes out. WriteWaits of
-	// them had to wait, for WriteWaitNanos in all: every wait is measured.
+	// Writes counts write-lock acquisitions: one per channel added or
+	// dropped. WriteWaits of them had to wait, for WriteWaitNanos in all:
+	// every wait is measured.
 	// WriteSamples of them had their hold time measured, summed in
 	// WriteHoldNanos (Config.WriteSampleEvery).
 	Writes         uint64
@@ -46,12 +46,12 @@ type ShardStats struct {
 
 // ShardStats returns shard i's counters, for i in [0, Shards()). It takes
 // the shard's lock briefly. It panics if i is out of range.
-func (ix *Index[S]) ShardStats(i int) ShardStats {
+func (ix *Index[S, V]) ShardStats(i int) ShardStats {
 	sh := &ix.shards[i]
 	sh.mu.Lock()
 	st := ShardStats{
-		Channels:       sh.table.Load().live,
-		Subscriptions:  sh.subscriptions,
+		Channels:       int(sh.counts.busy.Load()),
+		Subscriptions:  int(sh.counts.subscriptions.Load()),
 		Writes:         sh.writes,
 		WriteWaits:     sh.writeWaits,
 		WriteWaitNanos: sh.writeWaitNanos,
@@ -65,16 +65,15 @@ func (ix *Index[S]) ShardStats(i int) ShardStats {
 }
 
 // PatternStats returns the pattern trie's counters in the same form as
-// ShardStats: the trie is one more lock, taken by pattern Subscribe and
-// Unsubscribe, by RemoveAll of a client with patterns, and by Lookups that
-// miss the match cache.
-func (ix *Index[S]) PatternStats() ShardStats {
+// ShardStats: the trie is one more lock, taken to add or drop a pattern and
+// by Lookups that miss the match cache.
+func (ix *Index[S, V]) PatternStats() ShardStats {
 	t := &ix.trie
 	misses := t.misses.Load()
 	writes := t.writes.Load()
 	st := ShardStats{
-		Channels:       int(t.count.Load()),
-		Subscriptions:  int(t.subscriptions.Load()),
+		Channels:       int(t.counts.busy.Load()),
+		Subscriptions:  int(t.counts.subscriptions.Load()),
 		Writes:         writes,
 		WriteWaits:     t.writeWaits.Load(),
 		WriteWaitNanos: t.writeWaitNanos.Load(),

@@ -18,12 +18,12 @@ func BenchmarkLookupCounting(b *testing.B) {
 	names := benchNames(10000)
 	for _, c := range countings {
 		b.Run("count="+c.name, func(b *testing.B) {
-			ix := NewWith[*int](Config{CountLookups: c.on})
+			ix := NewWith[*int, struct{}](Config{CountLookups: c.on})
 			load(ix, names, newSubs(100))
 			b.ReportAllocs()
 			n, i := 0, 0
 			for b.Loop() {
-				n += ix.Lookup(names[i]).Len()
+				n += len(ix.Lookup(names[i]).Channel.members)
 				if i++; i == len(names) {
 					i = 0
 				}
@@ -40,7 +40,7 @@ func BenchmarkLookupCountingParallel(b *testing.B) {
 	names := benchNames(10000)
 	for _, c := range countings {
 		b.Run("count="+c.name, func(b *testing.B) {
-			ix := NewWith[*int](Config{CountLookups: c.on})
+			ix := NewWith[*int, struct{}](Config{CountLookups: c.on})
 			load(ix, names, newSubs(100))
 			var start, total atomic.Int64
 			b.ReportAllocs()
@@ -49,7 +49,7 @@ func BenchmarkLookupCountingParallel(b *testing.B) {
 				i := int(start.Add(1297)) % len(names)
 				n := 0
 				for pb.Next() {
-					n += ix.Lookup(names[i]).Len()
+					n += len(ix.Lookup(names[i]).Channel.members)
 					if i++; i == len(names) {
 						i = 0
 					}
@@ -61,22 +61,17 @@ func BenchmarkLookupCountingParallel(b *testing.B) {
 	}
 }
 
-// BenchmarkWriteSampling subscribes and unsubscribes one client on a channel
-// of 10 subscribers with write hold timing off, at the default rate, and on
+// BenchmarkWriteSampling adds and drops a channel, the writes that take a
+// shard's lock, with write hold timing off, at the default rate, and on
 // every write.
 func BenchmarkWriteSampling(b *testing.B) {
 	for _, every := range []int{-1, DefaultWriteSampleEvery, 1} {
 		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) {
-			ix := NewWith[*int](Config{WriteSampleEvery: every})
-			const ch = "token.BTC.trade"
-			for _, s := range newSubs(9) {
-				ix.Subscribe(ch, s)
-			}
+			ix := NewWith[*int, struct{}](Config{WriteSampleEvery: every})
 			me := new(int)
 			b.ReportAllocs()
 			for b.Loop() {
-				ix.Subscribe(ch, me)
-				ix.Unsubscribe(ch, me)
+				leave(ix, join(ix, "token.BTC.trade", me))
 			}
 		})
 	}
@@ -85,7 +80,7 @@ func BenchmarkWriteSampling(b *testing.B) {
 // BenchmarkShardStats is the cost of reading one shard's counters, which a
 // scrape does once per shard.
 func BenchmarkShardStats(b *testing.B) {
-	ix := New[*int](DefaultShards)
+	ix := New[*int, struct{}](DefaultShards)
 	var st ShardStats
 	for b.Loop() {
 		st = ix.ShardStats(3)
@@ -94,7 +89,7 @@ func BenchmarkShardStats(b *testing.B) {
 }
 
 func BenchmarkWriteCounters(b *testing.B) {
-	ix := New[*int](DefaultShards)
+	ix := New[*int, struct{}](DefaultShards)
 	var w countingWriter
 	b.ReportAllocs()
 	for b.Loop() {

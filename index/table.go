@@ -9,7 +9,7 @@ import (
 const minTableSize = 8 // power of two
 
 // table is an open-addressing hash table with linear probing from channel
-// name to entry. Lookup reads it without any lock and writes nothing; writers
+// name to Channel entry. Lookup reads it without any lock and writes nothing; writers
 // change it under their shard's lock.
 //
 // Every slot is an atomic pointer, so a reader sees each slot either before
@@ -21,33 +21,19 @@ const minTableSize = 8 // power of two
 // the shard as it was when they started. Every probe therefore ends, and
 // short: a probe that passes an entry pays a pointer chase to compare its
 // hash, so the table trades slots (8 bytes each) for fewer of them.
-type table[S comparable] struct {
-	slots []atomic.Pointer[entry[S]] // read-only slice header
-	mask  uint64                     // len(slots)-1
-	tomb  *entry[S]                  // the shard's tombstone
+type table[S comparable, V any] struct {
+	slots []atomic.Pointer[Channel[S, V]] // read-only slice header
+	mask  uint64                          // len(slots)-1
+	tomb  *Channel[S, V]                  // the shard's tombstone
 
 	// Guarded by the shard's lock.
 	live int // entries
 	used int // entries and tombstones
 }
 
-// entry is one channel and its subscribers, immutable once stored: a change
-// stores a new entry in the slot. Entries of one channel share the name.
-type entry[S comparable] struct {
-	hash uint64
-	name string
-
-	// subs is the snapshot. Invariant: elements [0, len(subs)) of an array
-	// a stored entry points to are never written again. Subscribe appends
-	// in place when there is capacity, writing only past len(subs), which
-	// no reader can see: every entry sharing the array is a prefix of the
-	// newest. Unsubscribe builds a new array.
-	subs []S
-}
-
-func newTable[S comparable](size int, tomb *entry[S]) *table[S] {
-	return &table[S]{
-		slots: make([]atomic.Pointer[entry[S]], size),
+func newTable[S comparable, V any](size int, tomb *Channel[S, V]) *table[S, V] {
+	return &table[S, V]{
+		slots: make([]atomic.Pointer[Channel[S, V]], size),
 		mask:  uint64(size - 1),
 		tomb:  tomb,
 	}
@@ -55,21 +41,21 @@ func newTable[S comparable](size int, tomb *entry[S]) *table[S] {
 
 // start is the slot a probe for hash h begins at. The high half of h picks
 // it: the low bits chose the shard, so within a shard they are all alike.
-func (t *table[S]) start(h uint64) uint64 {
+func (t *table[S, V]) start(h uint64) uint64 {
 	return h >> 32 & t.mask
 }
 
-// get returns the snapshot of channel, whose hash is h, or nil. It takes no
+// get returns the entry of channel, whose hash is h, or nil. It takes no
 // lock and writes nothing. It does not test for the tombstone: its name is
-// empty and its snapshot nil, so even a hash of 0 finds nothing there.
-func (t *table[S]) get(h uint64, channel string) []S {
+// empty, which no channel is.
+func (t *table[S, V]) get(h uint64, channel string) *Channel[S, V] {
 	for i := t.start(h); ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
 		if e == nil {
 			return nil
 		}
 		if e.hash == h && e.name == channel {
-			return e.subs
+			return e
 		}
 	}
 }
@@ -77,7 +63,7 @@ func (t *table[S]) get(h uint64, channel string) []S {
 // find returns the slot holding channel's entry and the entry, or, when the
 // channel is absent, the slot an insert should use (the first tombstone on
 // the probe, else the nil that ended it) and nil. The caller holds the lock.
-func (t *table[S]) find(h uint64, channel string) (int, *entry[S]) {
+func (t *table[S, V]) find(h uint64, channel string) (int, *Channel[S, V]) {
 	free := -1
 	for i := t.start(h); ; i = (i + 1) & t.mask {
 		e := t.slots[i].Load()
@@ -99,13 +85,13 @@ func (t *table[S]) find(h uint64, channel string) (int, *entry[S]) {
 
 // full reports whether an insert into a nil slot would fill more than half
 // of the slots.
-func (t *table[S]) full() bool {
+func (t *table[S, V]) full() bool {
 	return 2*(t.used+1) > len(t.slots)
 }
 
 // insert stores e, a channel absent from t, in slot i from find. The caller
 // holds the lock and has checked full.
-func (t *table[S]) insert(i int, e *entry[S]) {
+func (t *table[S, V]) insert(i int, e *Channel[S, V]) {
 	if t.slots[i].Load() == nil {
 		t.used++
 	}
@@ -114,7 +100,7 @@ func (t *table[S]) insert(i int, e *entry[S]) {
 }
 
 // remove puts the tombstone in slot i, which holds an entry.
-func (t *table[S]) remove(i int) {
+func (t *table[S, V]) remove(i int) {
 	t.slots[i].Store(t.tomb)
 	t.live--
 }
@@ -123,7 +109,7 @@ func (t *table[S]) remove(i int) {
 // insert, at most a third full, so that a stream of inserts and deletes
 // rebuilds after O(entries) of them. The caller holds the lock and
 // publishes the result.
-func (t *table[S]) rebuilt() *table[S] {
+func (t *table[S, V]) rebuilt() *table[S, V] {
 	size := max(minTableSize, 1<<bits.Len(uint(3*(t.live+1)-1)))
 	nt := newTable(size, t.tomb)
 	for i := range t.slots {
@@ -143,7 +129,7 @@ func (t *table[S]) rebuilt() *table[S] {
 }
 
 // all calls fn for each entry in t. The caller holds the lock.
-func (t *table[S]) all(fn func(e *entry[S])) {
+func (t *table[S, V]) all(fn func(e *Channel[S, V])) {
 	for i := range t.slots {
 		if e := t.slots[i].Load(); e != nil && e != t.tomb {
 			fn(e)

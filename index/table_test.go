@@ -3,6 +3,7 @@ package index
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -11,7 +12,7 @@ import (
 // equal, so that probes run long, cross tombstones and wrap around, and
 // checks every key after every operation against a map.
 func TestTableMatchesModel(t *testing.T) {
-	tomb := &entry[int]{}
+	tomb := &Channel[int, int]{}
 	tb := newTable(minTableSize, tomb)
 	model := map[string]int{}
 	r := rand.New(rand.NewPCG(5, 6))
@@ -36,13 +37,13 @@ func TestTableMatchesModel(t *testing.T) {
 				rebuilds++
 				i, _ = tb.find(h, key)
 			}
-			tb.insert(i, &entry[int]{hash: h, name: key, subs: []int{step}})
+			tb.insert(i, &Channel[int, int]{hash: h, name: key, State: step})
 			model[key] = step
 		case r.IntN(2) == 0:
 			tb.remove(i)
 			delete(model, key)
 		default:
-			tb.slots[i].Store(&entry[int]{hash: h, name: key, subs: []int{step}})
+			tb.slots[i].Store(&Channel[int, int]{hash: h, name: key, State: step})
 			model[key] = step
 		}
 		live, used := 0, 0
@@ -61,7 +62,7 @@ func TestTableMatchesModel(t *testing.T) {
 		for j, key := range keys {
 			got := tb.get(hashes[j], key)
 			want, ok := model[key]
-			if ok != (got != nil) || (ok && got[0] != want) {
+			if ok != (got != nil) || (ok && got.State != want) {
 				t.Fatalf("step %d: get(%q) = %v; the model has %v, %v", step, key, got, want, ok)
 			}
 		}
@@ -76,10 +77,10 @@ func TestTableMatchesModel(t *testing.T) {
 // while readers look up channels that never change and must always be
 // found. Run it with -race.
 func TestTableRebuildUnderReaders(t *testing.T) {
-	ix := New[int](1)
+	ix := newFixture[int](Config{Shards: 1})
 	const stable = 50
 	for i := range stable {
-		ix.Subscribe(fmt.Sprintf("keep.%d", i), i)
+		ix.sub(fmt.Sprintf("keep.%d", i), i)
 	}
 	iterations := 20000
 	if testing.Short() {
@@ -96,7 +97,15 @@ func TestTableRebuildUnderReaders(t *testing.T) {
 				default:
 				}
 				ch := fmt.Sprintf("keep.%d", i%stable)
-				if got := ix.Lookup(ch).Exact; len(got) != 1 || got[0] != i%stable {
+				e := ix.Lookup(ch).Channel
+				if e == nil {
+					t.Errorf("Lookup(%q) finds nothing during churn", ch)
+					return
+				}
+				e.RLock()
+				got := slices.Clone(e.Members())
+				e.RUnlock()
+				if len(got) != 1 || got[0] != i%stable {
 					t.Errorf("Lookup(%q) = %v during churn; want [%d]", ch, got, i%stable)
 					return
 				}
@@ -106,9 +115,9 @@ func TestTableRebuildUnderReaders(t *testing.T) {
 	for i := range iterations {
 		ch := fmt.Sprintf("tmp.%d", i%200)
 		if i%400 < 200 {
-			ix.Subscribe(ch, i)
+			ix.sub(ch, i)
 		} else {
-			ix.RemoveAll(i-200, []string{ch})
+			ix.unsub(ch, i-200)
 		}
 	}
 	close(stop)
@@ -116,5 +125,5 @@ func TestTableRebuildUnderReaders(t *testing.T) {
 	if ix.Channels() != stable || ix.Subscriptions() != stable {
 		t.Fatalf("after the churn: Channels(), Subscriptions() = %d, %d; want %d, %d", ix.Channels(), ix.Subscriptions(), stable, stable)
 	}
-	checkShards(t, ix)
+	checkShards(t, ix.Index, false)
 }

@@ -1,57 +1,45 @@
 package index
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 )
 
-// pattern is one subscribed wildcard pattern and its subscribers.
-type pattern[S comparable] struct {
-	name string // owned by the index; the trie's map keys point into it
-
-	// subs is the current snapshot; guarded by trie.mu. The invariant of
-	// entry.subs holds: elements [0, len(subs)) are never written again.
-	subs []S
-
-	// ver changes whenever subs does. Written under trie.mu; cache hits
-	// read it without the lock to see whether their snapshot is current.
-	ver atomic.Uint64
-}
-
 // node is one level of the trie: the patterns whose first tokens spell the
 // path from the root to it.
-type node[S comparable] struct {
-	lit  map[string]*node[S] // children by literal token; nil when none
-	star *node[S]            // the child for a "*" token
-	end  *pattern[S]         // the pattern whose last token leads here
-	rest *pattern[S]         // the pattern "<path>.>" (">" alone at the root)
+type node[S comparable, V any] struct {
+	lit  map[string]*node[S, V] // children by literal token; nil when none
+	star *node[S, V]            // the child for a "*" token
+	end  *Channel[S, V]         // the pattern whose last token leads here
+	rest *Channel[S, V]         // the pattern "<path>.>" (">" alone at the root)
 }
 
-func (n *node[S]) empty() bool {
+func (n *node[S, V]) empty() bool {
 	return len(n.lit) == 0 && n.star == nil && n.end == nil && n.rest == nil
 }
 
 // child returns n's child for tok ("*" or a literal), creating it if asked.
-func (n *node[S]) child(tok string, create bool) *node[S] {
+func (n *node[S, V]) child(tok string, create bool) *node[S, V] {
 	if tok == "*" {
 		if n.star == nil && create {
-			n.star = &node[S]{}
+			n.star = &node[S, V]{}
 		}
 		return n.star
 	}
 	c := n.lit[tok]
 	if c == nil && create {
 		if n.lit == nil {
-			n.lit = make(map[string]*node[S])
+			n.lit = make(map[string]*node[S, V])
 		}
-		c = &node[S]{}
+		c = &node[S, V]{}
 		n.lit[tok] = c
 	}
 	return c
 }
 
-func (n *node[S]) removeChild(tok string) {
+func (n *node[S, V]) removeChild(tok string) {
 	if tok == "*" {
 		n.star = nil
 	} else {
@@ -60,12 +48,12 @@ func (n *node[S]) removeChild(tok string) {
 }
 
 // match appends to out the patterns under n that match s, the rest of a
-// concrete channel (at least one token), with their current versions. A
-// channel aligns with a pattern in at most one way, so no pattern is
-// appended twice. The caller holds the trie's lock.
-func (n *node[S]) match(s string, out []patternRef[S]) []patternRef[S] {
+// concrete channel (at least one token). A channel aligns with a pattern in
+// at most one way, so no pattern is appended twice. The caller holds the
+// trie's lock.
+func (n *node[S, V]) match(s string, out []*Channel[S, V]) []*Channel[S, V] {
 	if n.rest != nil {
-		out = n.rest.ref(out) // ">" takes the one or more tokens left
+		out = append(out, n.rest) // ">" takes the one or more tokens left
 	}
 	tok, rest, more := strings.Cut(s, ".")
 	if c := n.lit[tok]; c != nil {
@@ -77,36 +65,31 @@ func (n *node[S]) match(s string, out []patternRef[S]) []patternRef[S] {
 	return out
 }
 
-func (n *node[S]) matchNext(rest string, more bool, out []patternRef[S]) []patternRef[S] {
+func (n *node[S, V]) matchNext(rest string, more bool, out []*Channel[S, V]) []*Channel[S, V] {
 	if more {
 		return n.match(rest, out)
 	}
 	if n.end != nil {
-		out = n.end.ref(out)
+		out = append(out, n.end)
 	}
 	return out
 }
 
-// ref appends p and its current version to out.
-func (p *pattern[S]) ref(out []patternRef[S]) []patternRef[S] {
-	return append(out, patternRef[S]{p, p.ver.Load()})
-}
-
 // trie holds the wildcard subscriptions, as nats-server's sublist does: a
 // token trie under one lock, in front of which sits a lock-free match cache.
-type trie[S comparable] struct {
+type trie[S comparable, V any] struct {
 	// Read by every Lookup, written only when a pattern appears or goes.
-	count atomic.Int64  // distinct patterns with at least one subscriber
-	gen   atomic.Uint64 // bumped, under mu, whenever the set of patterns changes
-	cache matchCache[S] // its slots are written on misses only
+	count atomic.Int64     // patterns held
+	gen   atomic.Uint64    // bumped, under mu, whenever the set of patterns changes
+	cache matchCache[S, V] // its slots are written on misses only
 
 	_ [cacheLinePad]byte
 
 	mu     sync.RWMutex
-	root   node[S]                // guarded by mu
-	byName map[string]*pattern[S] // guarded by mu
+	root   node[S, V]                // guarded by mu
+	byName map[string]*Channel[S, V] // guarded by mu
 
-	subscriptions atomic.Int64 // (pattern, subscriber) pairs; changed under mu
+	counts counts // kept by the patterns, each under its own lock
 
 	// Lock statistics, as a shard keeps them. Every write and every cache
 	// miss (which takes the read lock) is timed: both are slow paths.
@@ -114,12 +97,12 @@ type trie[S comparable] struct {
 	misses, missWaits, missWaitNanos, missHoldNanos    atomic.Uint64
 }
 
-func (t *trie[S]) init(cacheSize int) {
-	t.byName = make(map[string]*pattern[S])
+func (t *trie[S, V]) init(cacheSize int) {
+	t.byName = make(map[string]*Channel[S, V])
 	t.cache.init(cacheSize)
 }
 
-func (t *trie[S]) lock() int64 {
+func (t *trie[S, V]) lock() int64 {
 	if t.mu.TryLock() {
 		t.writes.Add(1)
 		return nanotime()
@@ -133,84 +116,51 @@ func (t *trie[S]) lock() int64 {
 	return t1
 }
 
-func (t *trie[S]) unlock(locked int64) {
+func (t *trie[S, V]) unlock(locked int64) {
 	t.writeHoldNanos.Add(uint64(nanotime() - locked))
 	t.mu.Unlock()
 }
 
-// subscribe adds s to the pattern name and reports whether it was not
-// there yet.
-func (t *trie[S]) subscribe(name string, s S) bool {
+// acquire returns the pattern name's entry, creating it when absent.
+func (t *trie[S, V]) acquire(name string) *Channel[S, V] {
+	if p := t.get(name); p != nil {
+		return p
+	}
 	defer t.unlock(t.lock())
 	p := t.byName[name]
-	created := false
-	switch {
-	case p == nil:
-		p = &pattern[S]{name: strings.Clone(name)}
+	if p == nil {
+		p = &Channel[S, V]{name: strings.Clone(name), pattern: true, counts: &t.counts}
 		t.insert(p)
 		t.byName[p.name] = p
-		created = true
-	case indexOf(p.subs, s) >= 0:
-		return false
-	}
-	p.subs = append(p.subs, s) // in place past len is safe; see pattern.subs
-	p.ver.Add(1)
-	t.subscriptions.Add(1)
-	if created {
 		// After the insert: a Lookup that sees the new count or generation
 		// finds the pattern in the trie.
 		t.count.Add(1)
 		t.gen.Add(1)
 	}
-	return true
+	return p
 }
 
-// unsubscribe removes s from the pattern name and reports whether it was
-// there. A pattern that loses its last subscriber leaves the trie.
-func (t *trie[S]) unsubscribe(name string, s S) bool {
+// get returns the pattern name's entry, or nil, under the read lock.
+func (t *trie[S, V]) get(name string) *Channel[S, V] {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.byName[name]
+}
+
+// drop takes p out of the trie; its cached matches go stale.
+func (t *trie[S, V]) drop(p *Channel[S, V]) {
 	defer t.unlock(t.lock())
-	return t.unsubscribeLocked(name, s)
-}
-
-// removeAll removes s from each pattern in names under one lock and returns
-// how many subscriptions it removed.
-func (t *trie[S]) removeAll(s S, names []string) int {
-	defer t.unlock(t.lock())
-	removed := 0
-	for _, name := range names {
-		if t.unsubscribeLocked(name, s) {
-			removed++
-		}
+	if t.byName[p.name] != p {
+		return
 	}
-	return removed
-}
-
-func (t *trie[S]) unsubscribeLocked(name string, s S) bool {
-	p := t.byName[name]
-	if p == nil {
-		return false
-	}
-	i := indexOf(p.subs, s)
-	if i < 0 {
-		return false
-	}
-	t.subscriptions.Add(-1)
-	if len(p.subs) > 1 {
-		p.subs = without(p.subs, i)
-		p.ver.Add(1)
-		return true
-	}
-	// The pattern's last subscriber: its snapshot stays what readers hold,
-	// and the generation tells cached matches that it is gone.
 	t.delete(p)
-	delete(t.byName, name)
+	delete(t.byName, p.name)
 	t.count.Add(-1)
 	t.gen.Add(1)
-	return true
 }
 
 // insert adds p at the end of its path, creating the nodes on the way.
-func (t *trie[S]) insert(p *pattern[S]) {
+func (t *trie[S, V]) insert(p *Channel[S, V]) {
 	n, s := &t.root, p.name
 	for {
 		tok, rest, more := strings.Cut(s, ".")
@@ -228,9 +178,9 @@ func (t *trie[S]) insert(p *pattern[S]) {
 }
 
 // delete takes p out of the trie and prunes the nodes left empty.
-func (t *trie[S]) delete(p *pattern[S]) {
+func (t *trie[S, V]) delete(p *Channel[S, V]) {
 	type step struct {
-		parent *node[S]
+		parent *node[S, V]
 		tok    string
 	}
 	var buf [MaxTokens]step
@@ -262,7 +212,7 @@ func (t *trie[S]) delete(p *pattern[S]) {
 // lookup returns the answer for the concrete channel, whose hash is h, or
 // nil when no pattern matches it: from the cache when it holds a current
 // answer (no lock, no allocation), else from the trie under the read lock.
-func (t *trie[S]) lookup(channel string, h uint32) *cached[S] {
+func (t *trie[S, V]) lookup(channel string, h uint32) *cached[S, V] {
 	gen := t.gen.Load()
 	set := t.cache.set(h)
 	c, ok := t.cache.get(set, channel, h, gen)
@@ -270,7 +220,7 @@ func (t *trie[S]) lookup(channel string, h uint32) *cached[S] {
 		c = t.match(channel, h)
 		t.cache.put(set, c)
 	}
-	if c.snaps == nil {
+	if len(c.pats) == 0 {
 		return nil
 	}
 	return c
@@ -278,7 +228,7 @@ func (t *trie[S]) lookup(channel string, h uint32) *cached[S] {
 
 // match walks the trie for channel, of hash h, under the read lock and
 // returns the answer to cache.
-func (t *trie[S]) match(channel string, h uint32) *cached[S] {
+func (t *trie[S, V]) match(channel string, h uint32) *cached[S, V] {
 	var t1 int64
 	if t.mu.TryRLock() {
 		t1 = nanotime()
@@ -289,17 +239,12 @@ func (t *trie[S]) match(channel string, h uint32) *cached[S] {
 		t.missWaits.Add(1)
 		t.missWaitNanos.Add(uint64(t1 - t0))
 	}
-	// Under the read lock the generation and every pattern's snapshot and
-	// version are consistent with the trie.
-	c := &cached[S]{hash: h, gen: t.gen.Load(), channel: strings.Clone(channel)}
+	// Under the read lock the generation is consistent with the trie.
+	c := &cached[S, V]{hash: h, gen: t.gen.Load(), channel: strings.Clone(channel)}
 	c.pats = t.root.match(channel, nil)
-	if len(c.pats) > 0 {
-		c.snaps = make([][]S, len(c.pats))
-		for i, r := range c.pats {
-			c.snaps[i] = r.p.subs[:len(r.p.subs):len(r.p.subs)]
-		}
-	}
 	t.mu.RUnlock()
+	// In lock order (by name), so that a publisher can hold them all.
+	slices.SortFunc(c.pats, func(a, b *Channel[S, V]) int { return strings.Compare(a.name, b.name) })
 	t.missHoldNanos.Add(uint64(nanotime() - t1))
 	t.misses.Add(1)
 	return c

@@ -64,11 +64,8 @@ type client struct {
 
 	// lastSeen is the UnixNano time of the last frame from the peer.
 	lastSeen atomic.Int64
-	// openedAt is when the upgrade finished (UnixNano); handshakeCleared is
-	// set once the heartbeat cleared nbio's handshake deadline (heartbeat
-	// goroutine only; see clearHandshakeDeadline).
-	openedAt         int64
-	handshakeCleared bool
+	// openedAt is when the upgrade finished (UnixNano).
+	openedAt int64
 	// handed counts bytes passed to the socket (TLS records under TLS);
 	// written counts bytes the kernel took (nbio's OnWrittenSize).
 	// handed-written is what nbio still queues for this connection.
@@ -99,9 +96,12 @@ type client struct {
 	flushOnClose bool
 	// gone is set once the socket closed; nothing is written after it.
 	gone bool
-	// subs is the client's own subscription set: removal on disconnect
-	// touches only these channels' shards.
-	subs map[string]struct{}
+	// subs is the client's own record of its subscriptions, each with its
+	// handle in the index, so that an unsubscribe or the disconnect finds
+	// its place without a search. Changed on the connection's executor only,
+	// under mu (a publisher reads it under mu, with the channel's lock held,
+	// to deliver a publication once; see holdsAny).
+	subs map[string]*sub
 
 	// wmu serialises handing bytes to the socket, so that the close frame
 	// is the last frame written. closeSent is guarded by wmu.
@@ -117,8 +117,10 @@ type client struct {
 	// shut is the shutdown step done (shutNone, shutWrite, shutBoth).
 	shut atomic.Int32
 	// grace shuts the socket down both ways closeGrace after our close
-	// frame, whatever the peer does; guarded by wmu.
-	grace *time.Timer
+	// frame, whatever the peer does; expiry closes the connection when its
+	// token expires between two heartbeat visits. Guarded by wmu.
+	grace  *time.Timer
+	expiry *time.Timer
 }
 
 func (c *client) touch() {
@@ -336,34 +338,55 @@ func (c *client) peerClose(code int, reason string) {
 	c.nbc.Unlock()
 }
 
+// holdsAny reports whether c holds ch or one of patterns: whether a walk
+// of those already reached it. The caller holds their locks, so that the
+// answer cannot change.
+func (c *client) holdsAny(ch *channel, patterns []*channel) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h := c.subs[ch.Name()]; h != nil && h.Channel() == ch {
+		return true
+	}
+	for _, p := range patterns {
+		if h := c.subs[p.Name()]; h != nil && h.Channel() == p {
+			return true
+		}
+	}
+	return false
+}
+
 // closed records that the socket is gone: its subscriptions leave the index
-// and nothing more is written. Called once, from CloseAndClean.
+// and nothing more is written. Called once, from CloseAndClean, on the
+// connection's executor.
 func (c *client) closed() (subs int) {
 	c.mu.Lock()
 	c.gone = true
 	bytespool.Put(c.out)
 	c.out = nil
-	channels := make([]string, 0, len(c.subs))
-	for ch := range c.subs {
-		channels = append(channels, ch)
-	}
+	held := c.subs
 	c.subs = nil
 	c.mu.Unlock()
 
 	c.wmu.Lock()
-	if c.grace != nil {
-		c.grace.Stop()
+	for _, t := range []*time.Timer{c.grace, c.expiry} {
+		if t != nil {
+			t.Stop()
+		}
 	}
 	c.wmu.Unlock()
 	c.rmu.Lock()
 	c.rd.Release()
 	c.rmu.Unlock()
 
-	c.srv.idx.RemoveAll(c, channels)
-	if bus := c.srv.bus; bus != nil {
-		for _, ch := range channels {
-			bus.Interest(ch, -1)
+	now := time.Now().UnixNano()
+	for name, h := range held {
+		ch := h.Channel()
+		ch.Lock()
+		c.srv.leaveLocked(h, now)
+		ch.Unlock()
+		if bus := c.srv.bus; bus != nil {
+			bus.Interest(name, -1)
 		}
 	}
-	return len(channels)
+	return len(held)
 }

@@ -2,6 +2,8 @@ package loop
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"wsfan/codec"
@@ -82,42 +84,37 @@ func (c *client) takeCommand() limits.Verdict {
 	return v
 }
 
-// subscribe adds cmd's channels and queues the ack. c.mu is held across the
-// index updates and the ack, so no publication to a new channel reaches
-// the client before the ack that says it is subscribed. Channels that keep
-// history are also locked (their chanState.mu, taken first and in name
-// order) so that the ack's position, the replay of what the client missed
-// and the live publications that follow are one gapless sequence.
+// msgInvalidChannel is the rejection message of a malformed name.
+const msgInvalidChannel = "invalid channel name: tokens of [A-Za-z0-9_-] joined by '.' ('*' for one token, a final '>' for the rest), at most 128 bytes and 16 tokens"
+
+// subscribe adds cmd's channels and queues the ack. Every channel is
+// checked first (name, rules, the subscription limit): only a channel that
+// passed gets an entry, or memory. Then the entries of the channels it
+// subscribes (new ones, and history channels it holds, whose positions the
+// ack reports) are locked in lock order, and c.mu with them, while the
+// members are added, the ack is queued and the missed publications after
+// it: no publication of a new channel can reach the client before its ack,
+// and position, replay and live publications form one gapless sequence.
 func (c *client) subscribe(cmd *codec.Command) {
 	s := c.srv
+	pol := s.policy.Load()
 	var (
 		subscribed []string
 		rejected   []codec.Rejection
-		positions  []codec.Position
-		replays    []replay
+		fresh      = map[string]bool{} // subscribed and not held before
 	)
 	reject := func(ch, code, msg string) {
 		rejected = append(rejected, codec.Rejection{Channel: ch, Code: code, Message: msg})
 	}
-
-	pol := s.policy.Load()
-	hist := s.lockHistoryChannels(cmd.Channels)
-	defer hist.unlock()
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gone {
-		return
-	}
-	recovered := true
 	seen := make(map[string]struct{}, len(cmd.Channels))
+	held := len(c.subs) // c.subs changes on this executor only
 	for _, ch := range cmd.Channels {
 		if _, dup := seen[ch]; dup {
 			continue
 		}
 		seen[ch] = struct{}{}
 		if !index.ValidPattern(ch) {
-			reject(ch, codec.CodeInvalidChannel, "invalid channel name: tokens of [A-Za-z0-9_-] joined by '.' ('*' for one token, a final '>' for the rest), at most 128 bytes and 16 tokens")
+			reject(ch, codec.CodeInvalidChannel, msgInvalidChannel)
 			continue
 		}
 		if ok, why := pol.allow(c.ident, ch); !ok {
@@ -125,29 +122,63 @@ func (c *client) subscribe(cmd *codec.Command) {
 			reject(ch, codec.CodeForbidden, why)
 			continue
 		}
-		_, had := c.subs[ch]
-		if !had && len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
-			reject(ch, codec.CodeTooManySubscriptions, "the connection has reached max_subscriptions_per_conn")
-			continue
-		}
-		if !had {
-			s.idx.Subscribe(ch, c)
-			c.subs[ch] = struct{}{}
-			if s.bus != nil {
-				s.bus.Interest(ch, +1)
+		if c.subs[ch] == nil {
+			if held >= s.cfg.MaxSubscriptionsPerConn {
+				reject(ch, codec.CodeTooManySubscriptions, "the connection has reached max_subscriptions_per_conn")
+				continue
 			}
+			held++
+			fresh[ch] = true
 		}
 		subscribed = append(subscribed, ch)
-		st := hist.state(ch)
-		if st != nil {
-			positions = append(positions, codec.Position{Channel: ch, Epoch: s.epoch, Seq: st.seq})
+	}
+
+	// The entries to lock: new subscriptions, and held channels whose
+	// history position the ack reports.
+	var names []string
+	for _, ch := range subscribed {
+		if fresh[ch] || (!index.IsPattern(ch) && s.historyEnabled(ch)) {
+			names = append(names, ch)
 		}
-		since, asked := cmd.Since[ch]
+	}
+	locked := s.lockChannels(names)
+	defer unlockChannels(locked)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return
+	}
+	for _, ch := range locked {
+		if fresh[ch.Name()] {
+			c.subs[ch.Name()] = ch.Add(c)
+			if s.bus != nil {
+				s.bus.Interest(ch.Name(), +1)
+			}
+		}
+	}
+	var (
+		positions []codec.Position
+		replays   []replay
+		recovered = true
+	)
+	for _, name := range subscribed {
+		ch := locked[name]
+		var st *chanState
+		if ch != nil && !ch.IsPattern() {
+			if st = s.prepare(ch); !st.histOn {
+				st = nil
+			}
+		}
+		if st != nil {
+			positions = append(positions, codec.Position{Channel: name, Epoch: st.epoch, Seq: st.seq})
+		}
+		since, asked := cmd.Since[name]
 		switch {
-		case !asked || had:
+		case !asked || !fresh[name]:
 			// Nothing to recover: no position given, or the connection
 			// already receives the channel live.
-		case st == nil || since.Epoch != s.epoch:
+		case st == nil || !s.sameNumbering(since, st):
 			recovered = false
 		default:
 			replays = append(replays, replay{st: st, after: since.Seq})
@@ -158,7 +189,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 	notBefore := time.Now().Add(-s.cfg.History.TTL.D()).UnixNano()
 	for i := range replays {
 		r := &replays[i]
-		r.ok = r.st.hist.holds(r.after, r.st.seq, notBefore)
+		r.ok = r.after == r.st.seq || (r.st.hist != nil && r.st.hist.holds(r.after, r.st.seq, notBefore))
 		recovered = recovered && r.ok
 	}
 	var rec *bool
@@ -177,7 +208,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 		return codec.AppendSubscriptionAck(dst, cmd.ID, subscribed, rejected, count, positions, rec)
 	})
 	for _, r := range replays {
-		if r.ok {
+		if r.ok && r.after != r.st.seq {
 			r.st.hist.each(r.after, r.st.seq, func(frame []byte) { c.enqueueLocked(frame) })
 		}
 	}
@@ -192,34 +223,77 @@ type replay struct {
 
 // unsubscribe removes cmd's channels. Each distinct requested channel is
 // listed in the ack: after it, the connection holds none of them, whether
-// or not it held them before.
+// or not it held them before. The entries it held are locked (in lock
+// order) across the removal and the ack, so no publication of them can
+// follow the ack.
 func (c *client) unsubscribe(cmd *codec.Command) {
 	s := c.srv
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gone {
-		return
-	}
 	unsubscribed := make([]string, 0, len(cmd.Channels))
+	var names []string
 	seen := make(map[string]struct{}, len(cmd.Channels))
 	for _, ch := range cmd.Channels {
 		if _, dup := seen[ch]; dup {
 			continue
 		}
 		seen[ch] = struct{}{}
-		if _, have := c.subs[ch]; have {
-			s.idx.Unsubscribe(ch, c)
-			delete(c.subs, ch)
-			if s.bus != nil {
-				s.bus.Interest(ch, -1)
-			}
-		}
 		unsubscribed = append(unsubscribed, ch)
+		if c.subs[ch] != nil {
+			names = append(names, ch)
+		}
+	}
+	locked := s.lockChannels(names)
+	defer unlockChannels(locked)
+
+	c.mu.Lock()
+	var gone []*sub
+	for _, name := range names {
+		if h := c.subs[name]; h != nil {
+			gone = append(gone, h)
+			delete(c.subs, name)
+		}
 	}
 	count := len(c.subs)
 	c.replyLocked(func(dst []byte) []byte {
 		return codec.AppendUnsubscriptionAck(dst, cmd.ID, unsubscribed, count)
 	})
+	c.mu.Unlock()
+	now := time.Now().UnixNano()
+	for _, h := range gone {
+		s.leaveLocked(h, now)
+		if s.bus != nil {
+			s.bus.Interest(h.Channel().Name(), -1)
+		}
+	}
+}
+
+// lockChannels acquires the entries of names (valid, distinct), creating
+// the missing ones, in lock order: channels before patterns, each by name
+// (index's lock order). unlockChannels releases them.
+func (s *Server) lockChannels(names []string) map[string]*channel {
+	if len(names) == 0 {
+		return nil
+	}
+	order := slices.Clone(names)
+	slices.SortFunc(order, func(a, b string) int {
+		if pa, pb := index.IsPattern(a), index.IsPattern(b); pa != pb {
+			if pa {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	locked := make(map[string]*channel, len(order))
+	for _, name := range order {
+		locked[name] = s.idx.Acquire(name)
+	}
+	return locked
+}
+
+func unlockChannels(locked map[string]*channel) {
+	for _, ch := range locked {
+		ch.Unlock()
+	}
 }
 
 func (c *client) replyError(id, code, msg string) {

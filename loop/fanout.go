@@ -1,7 +1,8 @@
 package loop
 
 import (
-	"sync"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"wsfan/codec"
@@ -39,10 +40,29 @@ func (s *Server) deliverRemote(channel string, data []byte) {
 }
 
 // deliver encodes one publication once, as one WebSocket frame, and appends
-// those bytes to each subscriber's outbound buffer under the channel's
-// lock: seq order is the same for every subscriber.
+// those bytes to the outbound buffer of each subscriber of the channel and
+// of every pattern that matches it, under the channel's lock (so seq order
+// is the same for every subscriber) and the patterns' read locks (so that
+// an unsubscribe that returned sees no later delivery). A panic on the way
+// is logged and counted; the locks are released and the server goes on.
 func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
-	st := s.chans.lock(channel)
+	defer s.recoverPublish(channel)
+	s.m.publications.Inc()
+	m := s.idx.Lookup(channel)
+	ch, patterns := m.Channel, m.Patterns()
+	switch {
+	case ch != nil:
+		ch = s.idx.Relock(ch)
+	case len(patterns) > 0 || s.historyEnabled(channel):
+		ch = s.idx.Acquire(channel)
+	default:
+		return // nobody holds the channel: no seq to keep
+	}
+	defer ch.Unlock()
+	if testHookDeliver != nil {
+		testHookDeliver(channel)
+	}
+	st := s.prepare(ch)
 	if s.bus != nil {
 		// A lost NATS connection may have lost publications: skip a seq
 		// so that subscribers see the gap.
@@ -55,73 +75,72 @@ func (s *Server) deliver(channel string, data []byte, ts, nowNano int64) {
 	}
 	st.seq++
 	st.lastPub = nowNano
-	m := s.idx.Lookup(channel)
-	if n := m.Len(); n > 0 || st.hist != nil {
-		buf := bytespool.Get()
-		frame := codec.AppendMessageFrame((*buf)[:0], channel, st.seq, ts, data)
-		if st.hist != nil {
-			st.hist.add(st.seq, nowNano, frame)
-		}
-		delivered := 0
-		if len(m.Patterns()) == 0 {
-			for _, c := range m.Exact {
-				if c.enqueueMessage(frame, nowNano) {
-					delivered++
-				}
-			}
-		} else {
-			delivered = deliverDeduped(m.Exact, m.Patterns(), frame, nowNano)
-		}
-		*buf = frame
-		bytespool.Put(buf)
-		s.m.deliveries.Add(delivered)
+	if ch.Len() == 0 && len(patterns) == 0 && !st.histOn {
+		return
 	}
-	st.mu.Unlock()
-	s.m.publications.Inc()
+	buf := bytespool.Get()
+	defer func() { bytespool.Put(buf) }()
+	frame := codec.AppendMessageFrame((*buf)[:0], channel, st.seq, ts, data)
+	*buf = frame
+	if st.histOn {
+		if st.hist == nil {
+			st.hist = newHistory(s.cfg.History.Size, &s.hist)
+		}
+		st.hist.add(st.seq, nowNano, frame)
+	}
+	delivered := 0
+	for _, c := range ch.Members() {
+		if c.enqueueMessage(frame, nowNano) {
+			delivered++
+		}
+	}
+	if len(patterns) > 0 {
+		delivered += deliverPatterns(ch, patterns, frame, nowNano)
+	}
+	s.m.deliveries.Add(delivered)
 }
 
-// seenPool holds the sets deliverDeduped uses to send a publication once to
-// a connection that several of its subscriptions match.
-var seenPool = sync.Pool{New: func() any { return make(map[*client]struct{}) }}
-
-// deliverDeduped enqueues frame once for every distinct client in exact and
-// the pattern snapshots, and returns how many got it.
-func deliverDeduped(exact []*client, patterns [][]*client, frame []byte, nowNano int64) int {
-	seen := seenPool.Get().(map[*client]struct{})
+// deliverPatterns enqueues frame for the members of the matching patterns,
+// once per connection: a member that also holds the channel, or an earlier
+// pattern in the list, got it already. It holds every pattern's read lock
+// for the whole walk, taken in the list's (lock) order, so that those
+// memberships cannot change under the check.
+func deliverPatterns(ch *channel, patterns []*channel, frame []byte, nowNano int64) int {
+	for _, p := range patterns {
+		p.RLock()
+	}
+	defer func() {
+		for _, p := range patterns {
+			p.RUnlock()
+		}
+	}()
 	delivered := 0
-	send := func(subs []*client) {
-		for _, c := range subs {
-			if _, dup := seen[c]; dup {
+	for i, p := range patterns {
+		// The common case needs no check: nothing else was walked yet.
+		check := ch.Len() > 0 || i > 0
+		for _, c := range p.Members() {
+			if check && c.holdsAny(ch, patterns[:i]) {
 				continue
 			}
-			seen[c] = struct{}{}
 			if c.enqueueMessage(frame, nowNano) {
 				delivered++
 			}
 		}
 	}
-	send(exact)
-	for _, p := range patterns {
-		send(p)
-	}
-	clear(seen)
-	seenPool.Put(seen)
 	return delivered
 }
 
-// newChanState makes a channel's publication state, with a history ring
-// when [history] covers the channel.
-func (s *Server) newChanState(channel string) *chanState {
-	st := &chanState{}
-	if s.historyEnabled(channel) {
-		st.hist = newHistory(s.cfg.History.Size, &s.histBytes)
-	}
-	return st
-}
+// testHookDeliver, when set by a test, runs inside deliver with the
+// channel's lock held.
+var testHookDeliver func(channel string)
 
-// sweepChannels drops the publication state of channels nobody subscribes
-// to and nobody published to for chanStateTTL.
-func (s *Server) sweepChannels(now time.Time) {
-	cutoff := now.Add(-chanStateTTL).UnixNano()
-	s.chans.sweep(cutoff, func(ch string) bool { return s.idx.Lookup(ch).Len() == 0 })
+// recoverPublish is deliver's deferred guard: a panic while delivering one
+// publication is logged with its stack and counted, and the publication
+// is dropped; the deferred unlocks ran before it.
+func (s *Server) recoverPublish(channel string) {
+	if r := recover(); r != nil {
+		s.m.publishPanics.Inc()
+		s.log.Error("panic while delivering a publication; it is dropped", "channel", channel,
+			"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	}
 }

@@ -1,16 +1,28 @@
 package loop
 
 import (
+	"sync"
 	"time"
+
 	"wsfan/codec"
 )
 
-// maxHeartbeatTick bounds how late an idle connection is noticed.
-const maxHeartbeatTick = time.Second
+// heartbeatTick is how often the heartbeat runs; each tick visits one
+// registry bucket (ping_interval / heartbeatTick of them).
+const heartbeatTick = 100 * time.Millisecond
+
+// sweepEvery is how many ticks apart the channel sweep visits the next
+// index shard: with 16 shards, every channel once every 16 s.
+const sweepEvery = 10
 
 // handshakeSettle is how long after an upgrade the heartbeat clears the
 // connection's read deadline once more; see clearHandshakeDeadline.
 const handshakeSettle = time.Second
+
+// heartbeatBuckets is the registry's bucket count for ping_interval.
+func heartbeatBuckets(ping time.Duration) int {
+	return max(1, int(ping/heartbeatTick))
+}
 
 // clearHandshakeDeadline removes the handshake read deadline nbio may set
 // after the upgrade already cleared it: nbio v1.6.12 sets it in the
@@ -20,63 +32,104 @@ const handshakeSettle = time.Second
 // goroutine has long run. A connection being closed keeps its close-grace
 // deadline.
 func (c *client) clearHandshakeDeadline() {
-	c.handshakeCleared = true
 	c.mu.Lock()
 	closing := c.gone || c.closeCode != 0
 	c.mu.Unlock()
 	if !closing {
-		_ = c.conn.SetReadDeadline(time.Time{})
+		_ = c.nbc.SetReadDeadline(time.Time{})
 	}
 }
 
-// heartbeats runs one ticker for all connections: it pings each every
-// ping_interval, closes those silent for idle_timeout, and sweeps idle
-// channel state. No timer per connection.
+// settling holds the clients upgraded within the last handshakeSettle,
+// whose deadline the heartbeat clears once more.
+type settling struct {
+	mu      sync.Mutex
+	clients []*client // in upgrade order
+}
+
+func (q *settling) add(c *client) {
+	q.mu.Lock()
+	q.clients = append(q.clients, c)
+	q.mu.Unlock()
+}
+
+// settled takes out the clients upgraded before cutoff (UnixNano).
+func (q *settling) settled(cutoff int64, buf []*client) []*client {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for n < len(q.clients) && q.clients[n].openedAt < cutoff {
+		n++
+	}
+	buf = append(buf[:0], q.clients[:n]...)
+	q.clients = append(q.clients[:0], q.clients[n:]...)
+	return buf
+}
+
+// heartbeats runs one ticker for all connections. Each tick it visits one
+// bucket of the registry: those clients are pinged, and closed if silent
+// for idle_timeout or past their token's expiry (a token that expires
+// before the next visit gets a timer of its own). It also clears the
+// handshake deadline of new connections and, every sweepEvery ticks,
+// sweeps one shard of the channel index. No tick touches every connection.
 func (s *Server) heartbeats() {
 	defer s.bg.Done()
 	ping := s.cfg.PingInterval.D()
 	idle := s.cfg.IdleTimeout.D()
-	tick := min(ping, maxHeartbeatTick)
-	t := time.NewTicker(tick)
+	leeway := s.cfg.Auth.Leeway
+	t := time.NewTicker(heartbeatTick)
 	defer t.Stop()
-	lastPing := time.Now()
-	lastSweep := lastPing
-	var scratch []*client
-	for {
+	var scratch, settled []*client
+	for tick := 0; ; tick++ {
 		select {
 		case <-s.stop:
 			return
 		case now := <-t.C:
-			doPing := now.Sub(lastPing) >= ping
-			if doPing {
-				lastPing = now
-			}
 			deadline := now.Add(-idle).UnixNano()
-			settled := now.Add(-handshakeSettle).UnixNano()
-			scratch = s.reg.each(scratch, func(c *client) {
+			scratch = s.reg.visit(tick, scratch, func(c *client) {
 				if c.lastSeen.Load() < deadline {
 					if c.requestClose(codec.CloseGoingAway, codec.CloseReasonIdle, false) {
 						s.m.idleCloses.Inc()
 					}
 					return
 				}
-				if !c.ident.Anonymous && !c.ident.Expires.IsZero() && now.After(c.ident.Expires) {
-					if c.requestClose(codec.ClosePolicyViolation, codec.CloseReasonTokenExpired, false) {
-						s.m.tokenExpired.Inc()
+				if !c.ident.Anonymous && !c.ident.Expires.IsZero() {
+					expires := c.ident.Expires.Add(leeway)
+					if !now.Before(expires) {
+						c.expire()
+						return
 					}
-					return
+					if expires.Before(now.Add(ping)) {
+						c.armExpiry(expires.Sub(now))
+					}
 				}
-				if !c.handshakeCleared && c.openedAt < settled {
-					c.clearHandshakeDeadline()
-				}
-				if doPing {
-					c.enqueue(pingFrame)
-				}
+				c.enqueue(pingFrame)
 			})
-			if now.Sub(lastSweep) >= time.Minute {
-				lastSweep = now
-				s.sweepChannels(now)
+			settled = s.settling.settled(now.Add(-handshakeSettle).UnixNano(), settled)
+			for _, c := range settled {
+				c.clearHandshakeDeadline()
+			}
+			clear(settled)
+			if tick%sweepEvery == 0 {
+				s.sweepShard(tick/sweepEvery%s.idx.Shards(), now)
 			}
 		}
+	}
+}
+
+// expire closes c with 1008 "token expired" and counts it.
+func (c *client) expire() {
+	if c.requestClose(codec.ClosePolicyViolation, codec.CloseReasonTokenExpired, false) {
+		c.srv.m.tokenExpired.Inc()
+	}
+}
+
+// armExpiry closes c after d, when its token expires before the heartbeat
+// visits it again; once per connection.
+func (c *client) armExpiry(d time.Duration) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.expiry == nil && !c.closeSent {
+		c.expiry = time.AfterFunc(d, c.expire)
 	}
 }

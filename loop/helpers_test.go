@@ -258,3 +258,15 @@ func httpGet(t testing.TB, url string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// members returns the number of subscribers a publication to channel
+// reaches through its own entry (not through patterns).
+func members(s *Server, channel string) int {
+	ch := s.idx.Lookup(channel).Channel
+	if ch == nil {
+		return 0
+	}
+	ch.Lock()
+	defer ch.Unlock()
+	return ch.Len()
+}

@@ -3,9 +3,10 @@ package loop
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"slices"
-	"strings"
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/VictoriaMetrics/metrics"
 
 	"wsfan/index"
 )
@@ -18,29 +19,86 @@ type histEntry struct {
 	frame []byte
 }
 
+const histEntrySize = int64(unsafe.Sizeof(histEntry{}))
+
+// histBudget is the memory all history rings may hold together
+// ([history] max_bytes) and its accounting; safe for concurrent use.
+type histBudget struct {
+	bytes     atomic.Int64 // ring slots and frames held
+	max       int64
+	evictions *metrics.Counter // publications evicted before their time, or never kept
+}
+
 // history is a channel's ring of its last publications. It is guarded by
-// the channel's chanState.mu. Entry buffers are reused as the ring turns.
+// its channel's lock. The ring is allocated by the first publication and
+// let go when the sweep finds it expired; entry buffers are reused as the
+// ring turns.
 type history struct {
-	ring  []histEntry
-	next  int // slot of the next entry
-	count int // entries held, at most len(ring)
-	bytes *atomic.Int64
+	size   int
+	ring   []histEntry // nil while empty
+	next   int         // slot of the next entry
+	count  int         // entries held, at most size
+	budget *histBudget
 }
 
-func newHistory(size int, bytes *atomic.Int64) *history {
-	return &history{ring: make([]histEntry, size), bytes: bytes}
+func newHistory(size int, budget *histBudget) *history {
+	return &history{size: size, budget: budget}
 }
 
-// add keeps frame (copied) as publication seq.
+// add keeps frame (copied) as publication seq. Past the budget the ring
+// makes room by evicting its own oldest entries; when it holds nothing
+// else and still cannot, the publication is not kept, and a recovery
+// across it fails (holds checks that seqs follow each other).
 func (h *history) add(seq uint64, nanos int64, frame []byte) {
+	b := h.budget
+	if h.ring == nil {
+		h.ring = make([]histEntry, h.size)
+		b.bytes.Add(int64(h.size) * histEntrySize)
+	}
 	e := &h.ring[h.next]
+	if h.count == h.size { // the ring turns: e is the oldest, reused
+		h.count--
+	}
+	if grow := int64(len(frame) - cap(e.frame)); grow > 0 {
+		for b.bytes.Load()+grow > b.max && h.count > 0 {
+			h.evictOldest()
+			b.evictions.Inc()
+		}
+		if b.bytes.Load()+grow > b.max {
+			// Not kept: a recovery across seq finds the seq missing.
+			b.evictions.Inc()
+			h.free(e)
+			return
+		}
+	}
 	old := cap(e.frame)
 	e.seq, e.nanos = seq, nanos
 	e.frame = append(e.frame[:0], frame...)
-	h.bytes.Add(int64(cap(e.frame) - old))
-	h.next = (h.next + 1) % len(h.ring)
-	if h.count < len(h.ring) {
-		h.count++
+	b.bytes.Add(int64(cap(e.frame) - old))
+	h.next = (h.next + 1) % h.size
+	h.count++
+}
+
+// evictOldest frees the oldest entry.
+func (h *history) evictOldest() {
+	h.free(&h.ring[h.first(uint64(h.count))])
+	h.count--
+}
+
+// free lets go of e's frame.
+func (h *history) free(e *histEntry) {
+	h.budget.bytes.Add(-int64(cap(e.frame)))
+	e.frame = nil
+}
+
+// expire frees the entries accepted before notBefore, and the ring itself
+// once it is empty.
+func (h *history) expire(notBefore int64) {
+	for h.count > 0 && h.ring[h.first(uint64(h.count))].nanos < notBefore {
+		h.evictOldest()
+	}
+	if h.count == 0 && h.ring != nil {
+		h.release()
 	}
 }
 
@@ -67,23 +125,27 @@ func (h *history) each(seq, latest uint64, fn func(frame []byte)) {
 	missed := latest - seq
 	first := h.first(missed)
 	for i := 0; i < int(missed); i++ {
-		fn(h.ring[(first+i)%len(h.ring)].frame)
+		fn(h.ring[(first+i)%h.size].frame)
 	}
 }
 
 // first is the slot of the oldest of the last n entries.
 func (h *history) first(n uint64) int {
-	return (h.next - int(n) + len(h.ring)) % len(h.ring)
+	return (h.next - int(n) + h.size) % h.size
 }
 
-// release returns the ring's memory to the accounting when the channel's
-// state is dropped.
+// release returns the ring's memory to the accounting; the ring is empty
+// afterwards.
 func (h *history) release() {
-	var n int
-	for i := range h.ring {
-		n += cap(h.ring[i].frame)
+	if h.ring == nil {
+		return
 	}
-	h.bytes.Add(-int64(n))
+	n := int64(h.size) * histEntrySize
+	for i := range h.ring {
+		n += int64(cap(h.ring[i].frame))
+	}
+	h.budget.bytes.Add(-n)
+	h.ring, h.next, h.count = nil, 0, 0
 }
 
 // newEpoch returns a random node epoch: it changes at every start, so a
@@ -94,70 +156,12 @@ func newEpoch() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// patternMatch reports whether a concrete channel matches a pattern: '*'
-// matches one token, a trailing '>' one or more.
-func patternMatch(pattern, channel string) bool {
-	for {
-		pt, prest, pmore := strings.Cut(pattern, ".")
-		ct, crest, cmore := strings.Cut(channel, ".")
-		switch {
-		case pt == ">" && !pmore:
-			return true
-		case pt != "*" && pt != ct:
-			return false
-		case !pmore || !cmore:
-			return pmore == cmore
-		}
-		pattern, channel = prest, crest
-	}
-}
-
 // historyEnabled reports whether channel keeps history.
 func (s *Server) historyEnabled(channel string) bool {
 	for _, p := range s.cfg.History.Channels {
-		if patternMatch(p, channel) {
+		if index.Matches(p, channel) {
 			return true
 		}
 	}
 	return false
-}
-
-// lockedChannels are the history channels a subscribe holds locked.
-type lockedChannels struct {
-	names  []string
-	states []*chanState
-}
-
-// lockHistoryChannels locks the publication state of each distinct
-// concrete channel in channels that keeps history, in name order (the
-// order every multi-channel locker uses; publishers hold one at a time).
-func (s *Server) lockHistoryChannels(channels []string) lockedChannels {
-	var l lockedChannels
-	if len(s.cfg.History.Channels) == 0 {
-		return l
-	}
-	for _, ch := range channels {
-		if index.ValidChannel(ch) && s.historyEnabled(ch) && !slices.Contains(l.names, ch) {
-			l.names = append(l.names, ch)
-		}
-	}
-	slices.Sort(l.names)
-	for _, ch := range l.names {
-		l.states = append(l.states, s.chans.lock(ch))
-	}
-	return l
-}
-
-// state returns channel's locked state, or nil when it keeps no history.
-func (l lockedChannels) state(channel string) *chanState {
-	if i := slices.Index(l.names, channel); i >= 0 {
-		return l.states[i]
-	}
-	return nil
-}
-
-func (l lockedChannels) unlock() {
-	for _, st := range l.states {
-		st.mu.Unlock()
-	}
 }

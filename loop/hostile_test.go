@@ -277,7 +277,7 @@ func runHostile(t *testing.T, s *Server, good *wsClient, channel string, cases [
 	if leaked != 0 || stale != 0 {
 		t.Errorf("%d connections still counted in s.conns and %d still registered after their sockets closed (see above)", leaked, stale)
 	}
-	if n, ch, m := s.idx.Subscriptions(), s.idx.Channels(), s.idx.Lookup(channel).Len(); n != 1 || ch != 1 || m != 1 {
+	if n, ch, m := s.idx.Subscriptions(), s.idx.Channels(), members(s, channel); n != 1 || ch != 1 || m != 1 {
 		t.Errorf("index holds %d subscriptions on %d channels (%d on %s); want only the good client's", n, ch, m, channel)
 	}
 	waitFor(t, "goroutines back near the baseline", func() bool { return runtime.NumGoroutine() <= baseGoroutines+10 })

@@ -32,6 +32,8 @@ type serverMetrics struct {
 	deliveries      *metrics.Counter
 	slowConsumers   *metrics.Counter
 	protocolErrors  *metrics.Counter
+	publishPanics   *metrics.Counter
+	histEvictions   *metrics.Counter
 	idleCloses      *metrics.Counter
 	commands        *metrics.Counter
 	bytesOut        *metrics.Counter
@@ -80,6 +82,8 @@ func newServerMetrics(s *Server) *serverMetrics {
 		deliveries:      set.NewCounter(`wsfan_deliveries_total`),
 		slowConsumers:   set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
 		protocolErrors:  set.NewCounter(`wsfan_protocol_error_disconnects_total`),
+		publishPanics:   set.NewCounter(`wsfan_publish_panics_total`),
+		histEvictions:   set.NewCounter(`wsfan_history_evictions_total`),
 		idleCloses:      set.NewCounter(`wsfan_idle_disconnects_total`),
 		commands:        set.NewCounter(`wsfan_client_commands_total`),
 		bytesOut:        set.NewCounter(`wsfan_bytes_out_total`),
@@ -120,7 +124,8 @@ func newServerMetrics(s *Server) *serverMetrics {
 	busCount(`wsfan_nats_lost_total`, (*cluster.Bridge).Lost)
 	busCount(`wsfan_nats_gaps_total`, (*cluster.Bridge).Gaps)
 	s.idx.RegisterMetrics(set) // per-shard lock wait and hold, sizes, patterns
-	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(s.histBytes.Load()) })
+	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(s.hist.bytes.Load()) })
+	set.NewGauge(`wsfan_channel_entries`, func() float64 { return float64(s.idx.Entries()) })
 	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })
 	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(s.idx.Subscriptions()) })
 	set.NewGauge(`wsfan_channels`, func() float64 { return float64(s.idx.Channels()) })

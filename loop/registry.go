@@ -1,68 +1,92 @@
 package loop
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
-// registryShards stripes the set of open clients; power of two.
-const registryShards = 64
-
-// registry is the set of open clients, for heartbeats and the drain.
+// registry is the set of open clients, for the heartbeat and the drain. It
+// is a ring of buckets: a client belongs to one bucket, by id, and the
+// heartbeat visits one bucket per tick, so that each connection is pinged
+// and checked once per ping_interval, at its own phase, and no tick touches
+// every connection. Its methods are safe for concurrent use; bucket locks
+// are leaves.
 type registry struct {
-	shards [registryShards]struct {
-		mu sync.Mutex
-		m  map[*client]struct{}
-		_  [48]byte
-	}
+	buckets []bucket
+	n       atomic.Int64
 }
 
-func newRegistry() *registry {
-	r := &registry{}
-	for i := range r.shards {
-		r.shards[i].m = make(map[*client]struct{})
+type bucket struct {
+	mu sync.Mutex
+	m  map[*client]struct{}
+	_  [64 - 16]byte // neighbouring bucket locks off one cache line
+}
+
+// newRegistry returns a registry of n buckets (at least 1).
+func newRegistry(n int) *registry {
+	r := &registry{buckets: make([]bucket, max(1, n))}
+	for i := range r.buckets {
+		r.buckets[i].m = make(map[*client]struct{})
 	}
 	return r
 }
 
+func (r *registry) bucket(c *client) *bucket {
+	return &r.buckets[c.id%uint64(len(r.buckets))]
+}
+
 func (r *registry) add(c *client) {
-	sh := &r.shards[c.id&(registryShards-1)]
-	sh.mu.Lock()
-	sh.m[c] = struct{}{}
-	sh.mu.Unlock()
+	b := r.bucket(c)
+	b.mu.Lock()
+	b.m[c] = struct{}{}
+	b.mu.Unlock()
+	r.n.Add(1)
 }
 
 func (r *registry) remove(c *client) {
-	sh := &r.shards[c.id&(registryShards-1)]
-	sh.mu.Lock()
-	delete(sh.m, c)
-	sh.mu.Unlock()
+	b := r.bucket(c)
+	b.mu.Lock()
+	_, ok := b.m[c]
+	delete(b.m, c)
+	b.mu.Unlock()
+	if ok {
+		r.n.Add(-1)
+	}
 }
 
-// each calls fn for every client, one shard at a time; no registry lock is
-// held while fn runs. buf is scratch space, returned for reuse.
-func (r *registry) each(buf []*client, fn func(*client)) []*client {
-	for i := range r.shards {
-		sh := &r.shards[i]
-		sh.mu.Lock()
-		buf = buf[:0]
-		for c := range sh.m {
-			buf = append(buf, c)
-		}
-		sh.mu.Unlock()
-		for _, c := range buf {
-			fn(c)
-		}
+// visit calls fn for every client of bucket i (modulo the bucket count),
+// with no registry lock held while fn runs. buf is scratch space, returned
+// for reuse.
+func (r *registry) visit(i int, buf []*client, fn func(*client)) []*client {
+	b := &r.buckets[i%len(r.buckets)]
+	b.mu.Lock()
+	buf = buf[:0]
+	for c := range b.m {
+		buf = append(buf, c)
+	}
+	b.mu.Unlock()
+	for _, c := range buf {
+		fn(c)
 	}
 	clear(buf)
 	return buf[:0]
 }
 
+// all returns every registered client: the drain's list.
+func (r *registry) all() []*client {
+	out := make([]*client, 0, r.len())
+	for i := range r.buckets {
+		b := &r.buckets[i]
+		b.mu.Lock()
+		for c := range b.m {
+			out = append(out, c)
+		}
+		b.mu.Unlock()
+	}
+	return out
+}
+
 // len returns the number of registered clients.
 func (r *registry) len() int {
-	n := 0
-	for i := range r.shards {
-		sh := &r.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
-	}
-	return n
+	return int(r.n.Load())
 }

@@ -44,8 +44,7 @@ type Server struct {
 	log   *slog.Logger
 	procs int
 
-	idx     *index.Index[*client]
-	chans   *channelTable
+	idx     *index.Index[*client, chanState]
 	reg     *registry
 	writers []*writer
 	m       *serverMetrics
@@ -72,6 +71,8 @@ type Server struct {
 	// wait for publications in flight before it closes clients.
 	pubMu    sync.RWMutex
 	draining atomic.Bool
+	// settling holds the newest connections; see clearHandshakeDeadline.
+	settling settling
 	// policy holds what SIGHUP reloads; see Reload.
 	policy atomic.Pointer[policy]
 	// conns counts open connections and upgrades in progress.
@@ -79,8 +80,10 @@ type Server struct {
 	nextID atomic.Uint64
 	// epoch names this run of this node in history positions.
 	epoch string
-	// histBytes is the memory held by history rings.
-	histBytes atomic.Int64
+	// hist is the memory budget of all history rings ([history] max_bytes).
+	hist histBudget
+	// incarnations numbers the history channels' entries, for their epochs.
+	incarnations atomic.Uint64
 	// empty is closed when conns reaches 0 during the drain.
 	empty     chan struct{}
 	emptyOnce sync.Once
@@ -99,8 +102,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		cfg:      cfg,
 		log:      log,
 		procs:    cfg.Procs(),
-		idx:      index.New[*client](cfg.IndexShards),
-		reg:      newRegistry(),
+		idx:      index.New[*client, chanState](cfg.IndexShards),
+		reg:      newRegistry(heartbeatBuckets(cfg.PingInterval.D())),
 		epoch:    newEpoch(),
 		empty:    make(chan struct{}),
 		stop:     make(chan struct{}),
@@ -120,8 +123,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.perIP = limits.NewPerIP(cfg.Limits.MaxConnectionsPerIP)
 	s.connRate = limits.NewConnRate(cfg.Limits)
 	s.cmdLim = limits.NewCommandLimiter(cfg.Limits)
-	s.chans = newChannelTable(s.newChanState)
 	s.m = newServerMetrics(s)
+	s.hist.max = int64(cfg.History.MaxBytes)
+	s.hist.evictions = s.m.histEvictions
 	s.writers = make([]*writer, s.procs)
 	for i := range s.writers {
 		s.writers[i] = newWriter()
@@ -300,8 +304,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // closeAllSpread sends close 1001 "shutdown" to every client, in steps
 // spread evenly over drain_period.
 func (s *Server) closeAllSpread(ctx context.Context) {
-	clients := make([]*client, 0, s.reg.len())
-	s.reg.each(nil, func(c *client) { clients = append(clients, c) })
+	clients := s.reg.all()
 
 	const step = 10 * time.Millisecond
 	steps := int(s.cfg.DrainPeriod.D() / step)

@@ -149,7 +149,7 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 	if f := c.expect("message"); f.Channel != "b.x" {
 		t.Fatalf("got %s after unsubscribing a.x", f.raw)
 	}
-	if n := s.idx.Lookup("a.x").Len(); n != 0 {
+	if n := members(s, "a.x"); n != 0 {
 		t.Fatalf("a.x still has %d subscribers", n)
 	}
 }

@@ -238,11 +238,11 @@ func TestTLSBacklog(t *testing.T) {
 	slow := dialTLS(t, s, roots)
 	slow.subscribe("s", channel)
 	var srvSlow *client
-	s.reg.each(nil, func(c *client) {
+	for _, c := range s.reg.all() {
 		if srvSlow == nil || c.id > srvSlow.id {
 			srvSlow = c
 		}
-	})
+	}
 
 	// Both clients read in the background; the slow one stops when told.
 	type reader struct {

@@ -76,6 +76,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	admitted = true
 	s.reg.add(c)
+	s.settling.add(c)
 	s.m.accepted.Inc()
 	if s.draining.Load() {
 		// Upgraded while Shutdown began: its registry snapshot may have
@@ -130,7 +131,7 @@ func (s *Server) upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident
 		w:        s.writers[id%uint64(len(s.writers))],
 		ip:       ip,
 		ident:    ident,
-		subs:     make(map[string]struct{}),
+		subs:     make(map[string]*sub),
 	}
 	c.conn = nbc
 	if tlsConn != nil {

@@ -110,8 +110,8 @@ func (a *Actor) RemoveAll(c *Client, channels []string) int {
 	return a.call(request{op: opRemoveAll, client: c, channels: channels}).n
 }
 
-func (a *Actor) Lookup(channel string) []*Client {
-	return a.call(request{op: opLookup, channel: channel}).subs
+func (a *Actor) Walk(channel string, fn func(*Client)) int {
+	return walk(a.call(request{op: opLookup, channel: channel}).subs, fn)
 }
 
 // Close stops the actor's goroutine; the actor must not be used after.

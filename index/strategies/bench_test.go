@@ -80,7 +80,7 @@ func BenchmarkLookup(b *testing.B) {
 				i := int(start.Add(7919)) & (OrderLen - 1)
 				n := 0
 				for pb.Next() {
-					n += len(s.Lookup(w.Lookups[w.Order[i]]))
+					n += s.Walk(w.Lookups[w.Order[i]], nil)
 					i = (i + 1) & (OrderLen - 1)
 				}
 				sink.Add(int64(n))
@@ -190,7 +190,7 @@ func benchMixed(b *testing.B, w *Workload, s Strategy, writeOrder []int) {
 			switch mixOps[oi%len(mixOps)] {
 			case 0:
 				zi = (zi + 1) & (OrderLen - 1)
-				n += len(s.Lookup(w.Lookups[w.Order[zi]]))
+				n += s.Walk(w.Lookups[w.Order[zi]], nil)
 			case 1:
 				k++
 				ss := &sessions[k%len(sessions)]
@@ -275,7 +275,7 @@ func BenchmarkMemory(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&after)
 			for b.Loop() {
-				sink.Add(int64(len(s.Lookup(w.Names[0]))))
+				sink.Add(int64(s.Walk(w.Names[0], nil)))
 			}
 			b.ReportMetric(float64(after.HeapAlloc)-float64(before.HeapAlloc), "heap-B")
 			b.ReportMetric(0, "ns/op")

@@ -11,9 +11,15 @@
 //   - actor: a single goroutine owns the map and serves every call through
 //     a channel.
 //
-// Every strategy hands out immutable snapshots, as the production index
-// does: Lookup returns a slice the strategy never writes again, so the
-// comparison is about locking and bookkeeping, not about copying.
+// A fan-out walks a channel's subscribers through Walk: the four
+// alternatives walk immutable snapshots, the production index walks the
+// channel under its lock (issue 11 made its sets mutable, with O(1)
+// changes). The benchmarks pass no function, so they compare finding a
+// channel, with what its synchronization costs.
+//
+// sets.go compares the ways to keep one channel's subscribers (SetDesigns):
+// the copy-on-write snapshot the index had, a dense set under the
+// channel's lock (chosen), a lazily rebuilt snapshot and tombstoned slots.
 //
 // The benchmarks (bench_test.go) run a realistic mixed workload on 10,000
 // channels with zipf popularity and 100,000 subscriptions; cmd/matrix turns

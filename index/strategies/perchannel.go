@@ -93,15 +93,15 @@ func (p *PerChannel) RemoveAll(c *Client, channels []string) int {
 	return n
 }
 
-func (p *PerChannel) Lookup(channel string) []*Client {
+func (p *PerChannel) Walk(channel string, fn func(*Client)) int {
 	m := p.get(channel)
 	if m == nil {
-		return nil
+		return 0
 	}
 	m.mu.RLock()
 	subs := m.subs
 	m.mu.RUnlock()
-	return subs[:len(subs):len(subs)]
+	return walk(subs, fn)
 }
 
 func (p *PerChannel) Close() {}

@@ -57,11 +57,11 @@ func (m *RWMap) RemoveAll(c *Client, channels []string) int {
 	return n
 }
 
-func (m *RWMap) Lookup(channel string) []*Client {
+func (m *RWMap) Walk(channel string, fn func(*Client)) int {
 	m.mu.RLock()
 	subs := m.subs[channel]
 	m.mu.RUnlock()
-	return subs[:len(subs):len(subs)]
+	return walk(subs, fn)
 }
 
 func (m *RWMap) Close() {}

@@ -2,6 +2,7 @@ package strategies
 
 import (
 	"fmt"
+	"sync"
 
 	"wsfan/index"
 )
@@ -9,6 +10,21 @@ import (
 // Client stands for a connection: the subscriber the index stores.
 type Client struct {
 	ID int
+
+	// mu and held are the production index adapter's record of the
+	// client's subscriptions (handles), as a connection keeps its own.
+	mu   sync.Mutex
+	held map[string]*index.Sub[*Client, struct{}]
+}
+
+// walk calls fn, unless nil, for each of subs and returns len(subs).
+func walk(subs []*Client, fn func(*Client)) int {
+	if fn != nil {
+		for _, c := range subs {
+			fn(c)
+		}
+	}
+	return len(subs)
 }
 
 // Strategy is a subscription index for exact channels.
@@ -20,8 +36,10 @@ type Strategy interface {
 	// RemoveAll removes c from each of channels, the client's own list,
 	// and returns how many it removed: a disconnect.
 	RemoveAll(c *Client, channels []string) int
-	// Lookup returns channel's subscribers as an immutable snapshot.
-	Lookup(channel string) []*Client
+	// Walk calls fn, unless nil, for each of channel's subscribers, as a
+	// fan-out does, and returns how many there are. A snapshot design walks
+	// its snapshot; the production index walks the channel under its lock.
+	Walk(channel string, fn func(*Client)) int
 	// Close releases what the strategy runs (the actor's goroutine).
 	Close()
 }

@@ -94,13 +94,12 @@ func (s *SyncMap) RemoveAll(c *Client, channels []string) int {
 	return n
 }
 
-func (s *SyncMap) Lookup(channel string) []*Client {
+func (s *SyncMap) Walk(channel string, fn func(*Client)) int {
 	v, ok := s.m.Load(channel)
 	if !ok {
-		return nil
+		return 0
 	}
-	subs := *v.(*casEntry).subs.Load() // deadSubs is empty
-	return subs[:len(subs):len(subs)]
+	return walk(*v.(*casEntry).subs.Load(), fn) // deadSubs is empty
 }
 
 func (s *SyncMap) Close() {}

@@ -1,0 +1,164 @@
+package loop
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"wsfan/codec"
+	"wsfan/config"
+)
+
+// TestNoMessageAfterUnsubscriptionAck unsubscribes while publications of
+// the channel keep coming, 200 times, from a channel and from a pattern:
+// once the unsubscription_ack is read, no message of the channel may
+// follow. A fan-out that walked a snapshot taken before the unsubscribe
+// could queue one after the ack.
+func TestNoMessageAfterUnsubscriptionAck(t *testing.T) {
+	s := startServer(t, nil)
+	const channel = "token.race.trade"
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 2 { // publishers, in-process so that they are fast
+		wg.Go(func() {
+			pubs := []codec.Publication{{Channel: channel, Data: []byte(`1`)}}
+			for !stop.Load() {
+				s.publish(pubs)
+			}
+		})
+	}
+	defer func() { stop.Store(true); wg.Wait() }()
+	for _, sub := range []string{channel, "token.*.trade"} {
+		c := dial(t, s)
+		for round := 0; round < 100; round++ {
+			c.send(fmt.Sprintf(`{"type":"subscribe","id":"s%d","data":{"channels":[%q]}}`, round, sub))
+			for f := c.read(); f.Type != "subscription_ack"; f = c.read() {
+			}
+			// Let some messages arrive, then unsubscribe.
+			for range 3 {
+				c.expect("message")
+			}
+			c.send(fmt.Sprintf(`{"type":"unsubscribe","id":"u%d","data":{"channels":[%q]}}`, round, sub))
+			for {
+				f := c.read()
+				if f.Type == "unsubscription_ack" {
+					break
+				}
+			}
+			// Anything queued after the ack is read now: a heartbeat's pong
+			// comes after whatever was queued before it.
+			c.send(`{"type":"heartbeat","id":"after"}`)
+			for {
+				f := c.read()
+				if f.Type == "message" {
+					t.Fatalf("%s round %d: a message (seq %d) after the unsubscription_ack", sub, round, f.Seq)
+				}
+				if f.Type == "pong" {
+					break
+				}
+			}
+		}
+	}
+}
+
+// TestPublishPanicIsContained makes deliver panic for one channel: the
+// panic is counted, the rest of the batch is delivered, and neither the
+// channel's lock nor a pattern's is left held.
+func TestPublishPanicIsContained(t *testing.T) {
+	s := startServer(t, nil)
+	c := dial(t, s)
+	c.subscribe("1", "token.ok.trade", "token.bad.trade", "token.*.trade")
+	testHookDeliver = func(channel string) {
+		if channel == "token.bad.trade" {
+			panic("test panic")
+		}
+	}
+	defer func() { testHookDeliver = nil }()
+	// The batch goes on past the panic; the channel is not left locked.
+	mustPublish(t, s, `[{"channel":"token.bad.trade","data":1},{"channel":"token.ok.trade","data":2}]`)
+	if m := c.expect("message"); m.Channel != "token.ok.trade" {
+		t.Fatalf("got %s; want the ok channel's message", m.raw)
+	}
+	if got := s.m.publishPanics.Get(); got != 1 {
+		t.Fatalf("wsfan_publish_panics_total = %d; want 1", got)
+	}
+	testHookDeliver = nil
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		mustPublish(t, s, `{"channel":"token.bad.trade","data":3}`)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a publication to the channel that panicked blocks: its lock is held")
+	}
+	if m := c.expect("message"); m.Channel != "token.bad.trade" || string(m.Data) != "3" {
+		t.Fatalf("got %s; want the message after the panic", m.raw)
+	}
+	c.send(`{"type":"unsubscribe","id":"u","data":{"channels":["token.*.trade"]}}`)
+	c.expect("unsubscription_ack") // the pattern's lock is free too
+}
+
+// TestPingsAreSpread checks that each connection is pinged once per
+// ping_interval at its own phase: over two intervals every client gets
+// pings, and no heartbeat tick pings many more than N × tick / interval.
+func TestPingsAreSpread(t *testing.T) {
+	const n = 200
+	s := startServer(t, func(c *config.Config) {
+		c.PingInterval = config.Duration(time.Second)
+		c.IdleTimeout = config.Duration(10 * time.Second)
+	})
+	type arrival struct {
+		client int
+		at     time.Time
+	}
+	var (
+		mu       sync.Mutex
+		arrivals []arrival
+	)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		c := dial(t, s)
+		c.conn.SetPingHandler(func(string) error {
+			mu.Lock()
+			arrivals = append(arrivals, arrival{i, time.Now()})
+			mu.Unlock()
+			return nil
+		})
+		go func() {
+			for {
+				if _, _, err := c.conn.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(2500 * time.Millisecond) // observing pings over time: no signal to wait on
+	mu.Lock()
+	defer mu.Unlock()
+	per := map[int]int{}
+	windows := map[int64]int{}
+	for _, a := range arrivals {
+		per[a.client]++
+		if a.at.Sub(start) > 1200*time.Millisecond { // all connected by then
+			windows[a.at.Sub(start).Milliseconds()/100]++
+		}
+	}
+	for i := 0; i < n; i++ {
+		if per[i] == 0 {
+			t.Fatalf("client %d got no ping in 2.5 s with ping_interval 1s", i)
+		}
+	}
+	busiest := 0
+	for _, k := range windows {
+		busiest = max(busiest, k)
+	}
+	// Ideal: n/10 = 20 per 100 ms tick; a window may straddle two ticks.
+	if busiest > 3*n/10 {
+		t.Fatalf("%d pings in one 100 ms window for %d clients (ideal %d per tick): the pings come in bursts", busiest, n, n/10)
+	}
+	t.Logf("%d pings; busiest 100 ms window %d (n/10 = %d)", len(arrivals), busiest, n/10)
+}
