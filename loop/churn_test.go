@@ -9,6 +9,7 @@ import (
 
 	"wsfan/codec"
 	"wsfan/config"
+	"wsfan/limits"
 )
 
 // TestNoMessageAfterUnsubscriptionAck unsubscribes while publications of
@@ -17,15 +18,16 @@ import (
 // follow. A fan-out that walked a snapshot taken before the unsubscribe
 // could queue one after the ack.
 func TestNoMessageAfterUnsubscriptionAck(t *testing.T) {
-	s := startServer(t, nil)
+	s := startServer(t, func(c *config.Config) { c.Limits.CommandsPerSecond = limits.Off }) // 600 commands in a few seconds
 	const channel = "token.race.trade"
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	for range 2 { // publishers, in-process so that they are fast
+	for range 2 { // publishers, in-process, paced so that the reader keeps up
 		wg.Go(func() {
 			pubs := []codec.Publication{{Channel: channel, Data: []byte(`1`)}}
 			for !stop.Load() {
 				s.publish(pubs)
+				time.Sleep(50 * time.Microsecond)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
 
 	"wsfan/auth"
 	"wsfan/codec"
@@ -48,14 +49,10 @@ type client struct {
 	nbc *nbio.Conn // the socket
 	// conn is where frames are written: nbc, or the TLS connection over it.
 	conn net.Conn
-	// tlsOverhead is what each TLS record adds to its plaintext; 0 on a
-	// plain connection.
-	tlsOverhead int64
-	// hijacked is the connection nbhttp handed over; its TLS read path finds
-	// the TLS state through it (UnderlayerConn).
-	hijacked net.Conn
-	w        *writer
-	ip       netip.Addr
+	// hc is the connection nbhttp handed over at a TLS upgrade: its TLS read
+	// path finds the TLS state through it (UnderlayerConn); nil for plain.
+	hc *nbhttp.Conn
+	ip netip.Addr
 	// ident is who the connection's JWT names (anonymous without auth).
 	ident auth.Identity
 	// cmds limits the client's command rate; used on the connection's
@@ -64,8 +61,6 @@ type client struct {
 
 	// lastSeen is the UnixNano time of the last frame from the peer.
 	lastSeen atomic.Int64
-	// openedAt is when the upgrade finished (UnixNano).
-	openedAt int64
 	// handed counts bytes passed to the socket (TLS records under TLS);
 	// written counts bytes the kernel took (nbio's OnWrittenSize).
 	// handed-written is what nbio still queues for this connection.
@@ -84,29 +79,37 @@ type client struct {
 	mu sync.Mutex
 	// out holds frames not yet handed to the socket; nil when there are none.
 	out *[]byte
-	// queued is true while the client is in its writer's queue.
-	queued bool
 	// outSince is when the oldest publication in out was accepted
 	// (UnixNano; 0 when out holds none), for the publish-to-write latency.
 	outSince int64
-	// closeCode is non-zero once a close was requested; later frames are
-	// dropped. flushOnClose keeps what out held before the close frame.
-	closeCode    int
-	closeReason  string
+	// closeReason and closeCode are set once a close was requested; later
+	// frames are dropped. flushOnClose keeps what out held before the
+	// close frame.
+	closeReason string
+	closeCode   int16
+	// queued is true while the client is in its writer's queue.
+	queued       bool
 	flushOnClose bool
 	// gone is set once the socket closed; nothing is written after it.
 	gone bool
+	// closeSent is set once our close frame (or the echo of the peer's)
+	// was handed to the socket; guarded by wmu (it sits here to pack).
+	closeSent bool
+	// tlsOverhead is what each TLS record adds to its plaintext; 0 on a
+	// plain connection. Set at the upgrade.
+	tlsOverhead int32
+	// shut is the shutdown step done (shutNone, shutWrite, shutBoth).
+	shut atomic.Int32
 	// subs is the client's own record of its subscriptions, each with its
 	// handle in the index, so that an unsubscribe or the disconnect finds
 	// its place without a search. Changed on the connection's executor only,
 	// under mu (a publisher reads it under mu, with the channel's lock held,
 	// to deliver a publication once; see holdsAny).
-	subs map[string]*sub
+	subs subSet
 
 	// wmu serialises handing bytes to the socket, so that the close frame
-	// is the last frame written. closeSent is guarded by wmu.
-	wmu       sync.Mutex
-	closeSent bool
+	// is the last frame written. closeSent and timer are guarded by wmu.
+	wmu sync.Mutex
 	// closing is set once the close frame was handed to the socket (after
 	// its bytes count in handed); from then on each write nbio reports
 	// checks whether everything went out, to shut the socket down.
@@ -114,13 +117,10 @@ type client struct {
 	// peerClosed is set when the peer's close frame arrived: once our close
 	// (or its echo) is out the socket is shut down both ways.
 	peerClosed atomic.Bool
-	// shut is the shutdown step done (shutNone, shutWrite, shutBoth).
-	shut atomic.Int32
-	// grace shuts the socket down both ways closeGrace after our close
-	// frame, whatever the peer does; expiry closes the connection when its
-	// token expires between two heartbeat visits. Guarded by wmu.
-	grace  *time.Timer
-	expiry *time.Timer
+	// timer closes the connection when its token expires between two
+	// heartbeat visits; once our close frame is out, it shuts the socket
+	// down both ways closeGrace later, whatever the peer does.
+	timer *time.Timer
 }
 
 func (c *client) touch() {
@@ -182,7 +182,7 @@ func (c *client) enqueueLocked(frame []byte) bool {
 func (c *client) scheduleLocked() {
 	if !c.queued {
 		c.queued = true
-		c.w.push(c)
+		c.srv.writerOf(c).push(c)
 	}
 }
 
@@ -201,7 +201,7 @@ func (c *client) requestCloseLocked(code int, reason string, flush bool) bool {
 	if c.gone || c.closeCode != 0 {
 		return false
 	}
-	c.closeCode, c.closeReason, c.flushOnClose = code, reason, flush
+	c.closeCode, c.closeReason, c.flushOnClose = int16(code), reason, flush
 	if !flush {
 		bytespool.Put(c.out)
 		c.out = nil
@@ -222,7 +222,7 @@ func (c *client) flush() {
 	c.out = nil
 	c.outSince = 0
 	c.queued = false
-	gone, code, reason := c.gone, c.closeCode, c.closeReason
+	gone, code, reason := c.gone, int(c.closeCode), c.closeReason
 	c.mu.Unlock()
 
 	if out != nil {
@@ -242,7 +242,10 @@ func (c *client) flush() {
 	c.rmu.Lock()
 	c.rd.Closing() // from now on the reader only looks for the peer's answer
 	c.rmu.Unlock()
-	c.grace = time.AfterFunc(closeGrace, c.shutdownNow)
+	if c.timer != nil {
+		c.timer.Stop() // the token's expiry no longer matters
+	}
+	c.timer = time.AfterFunc(closeGrace, c.shutdownNow)
 }
 
 // sendCloseLocked writes frame, our close frame or the echo of the peer's,
@@ -304,7 +307,7 @@ func (c *client) write(b []byte) {
 	c.srv.m.writes.Inc()
 	n := int64(len(b)) // what reaches the socket: TLS records under TLS
 	if c.tlsOverhead > 0 {
-		n += int64((len(b)+maxTLSRecord-1)/maxTLSRecord) * c.tlsOverhead
+		n += int64((len(b)+maxTLSRecord-1)/maxTLSRecord) * int64(c.tlsOverhead)
 	}
 	c.inflight.Store(n) // before handed: never count them twice
 	c.handed.Add(n)
@@ -320,7 +323,7 @@ func (c *client) peerClose(code int, reason string) {
 	c.mu.Lock()
 	if c.closeCode == 0 {
 		// Nothing more is enqueued; what is pending is dropped.
-		c.closeCode, c.closeReason = code, reason
+		c.closeCode, c.closeReason = int16(code), reason
 		bytespool.Put(c.out)
 		c.out = nil
 	}
@@ -344,11 +347,11 @@ func (c *client) peerClose(code int, reason string) {
 func (c *client) holdsAny(ch *channel, patterns []*channel) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if h := c.subs[ch.Name()]; h != nil && h.Channel() == ch {
+	if h := c.subs.get(ch.Name()); h != nil && h.Channel() == ch {
 		return true
 	}
 	for _, p := range patterns {
-		if h := c.subs[p.Name()]; h != nil && h.Channel() == p {
+		if h := c.subs.get(p.Name()); h != nil && h.Channel() == p {
 			return true
 		}
 	}
@@ -364,14 +367,12 @@ func (c *client) closed() (subs int) {
 	bytespool.Put(c.out)
 	c.out = nil
 	held := c.subs
-	c.subs = nil
+	c.subs = subSet{}
 	c.mu.Unlock()
 
 	c.wmu.Lock()
-	for _, t := range []*time.Timer{c.grace, c.expiry} {
-		if t != nil {
-			t.Stop()
-		}
+	if c.timer != nil {
+		c.timer.Stop()
 	}
 	c.wmu.Unlock()
 	c.rmu.Lock()
@@ -379,14 +380,14 @@ func (c *client) closed() (subs int) {
 	c.rmu.Unlock()
 
 	now := time.Now().UnixNano()
-	for name, h := range held {
+	held.all(func(h *sub) {
 		ch := h.Channel()
 		ch.Lock()
 		c.srv.leaveLocked(h, now)
 		ch.Unlock()
 		if bus := c.srv.bus; bus != nil {
-			bus.Interest(name, -1)
+			bus.Interest(ch.Name(), -1)
 		}
-	}
-	return len(held)
+	})
+	return held.len()
 }

@@ -107,7 +107,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 		rejected = append(rejected, codec.Rejection{Channel: ch, Code: code, Message: msg})
 	}
 	seen := make(map[string]struct{}, len(cmd.Channels))
-	held := len(c.subs) // c.subs changes on this executor only
+	held := c.subs.len() // c.subs changes on this executor only
 	for _, ch := range cmd.Channels {
 		if _, dup := seen[ch]; dup {
 			continue
@@ -122,7 +122,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 			reject(ch, codec.CodeForbidden, why)
 			continue
 		}
-		if c.subs[ch] == nil {
+		if c.subs.get(ch) == nil {
 			if held >= s.cfg.MaxSubscriptionsPerConn {
 				reject(ch, codec.CodeTooManySubscriptions, "the connection has reached max_subscriptions_per_conn")
 				continue
@@ -151,7 +151,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 	}
 	for _, ch := range locked {
 		if fresh[ch.Name()] {
-			c.subs[ch.Name()] = ch.Add(c)
+			c.subs.add(ch.Add(c))
 			if s.bus != nil {
 				s.bus.Interest(ch.Name(), +1)
 			}
@@ -203,7 +203,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 			}
 		}
 	}
-	count := len(c.subs)
+	count := c.subs.len()
 	c.replyLocked(func(dst []byte) []byte {
 		return codec.AppendSubscriptionAck(dst, cmd.ID, subscribed, rejected, count, positions, rec)
 	})
@@ -237,7 +237,7 @@ func (c *client) unsubscribe(cmd *codec.Command) {
 		}
 		seen[ch] = struct{}{}
 		unsubscribed = append(unsubscribed, ch)
-		if c.subs[ch] != nil {
+		if c.subs.get(ch) != nil {
 			names = append(names, ch)
 		}
 	}
@@ -247,12 +247,11 @@ func (c *client) unsubscribe(cmd *codec.Command) {
 	c.mu.Lock()
 	var gone []*sub
 	for _, name := range names {
-		if h := c.subs[name]; h != nil {
+		if h := c.subs.remove(name); h != nil {
 			gone = append(gone, h)
-			delete(c.subs, name)
 		}
 	}
-	count := len(c.subs)
+	count := c.subs.len()
 	c.replyLocked(func(dst []byte) []byte {
 		return codec.AppendUnsubscriptionAck(dst, cmd.ID, unsubscribed, count)
 	})

@@ -70,10 +70,10 @@ func BenchmarkFanout(b *testing.B) {
 			var written atomic.Int64
 			for i := 0; i < subs; i++ {
 				id := s.nextID.Add(1)
-				c := &client{srv: s, id: id, w: s.writers[id%uint64(len(s.writers))], subs: map[string]*sub{}}
+				c := &client{srv: s, id: id}
 				c.conn = &discardConn{c: c, bytes: &written}
 				ch := s.idx.Acquire("token.BTC.trade")
-				c.subs[ch.Name()] = ch.Add(c)
+				c.subs.add(ch.Add(c))
 				ch.Unlock()
 			}
 			data := []byte(`{"price":"43250.5","size":"0.25","side":"buy"}`)

@@ -45,11 +45,13 @@ func (c *client) clearHandshakeDeadline() {
 type settling struct {
 	mu      sync.Mutex
 	clients []*client // in upgrade order
+	at      []int64   // at[i] is when clients[i] was upgraded (UnixNano)
 }
 
-func (q *settling) add(c *client) {
+func (q *settling) add(c *client, now int64) {
 	q.mu.Lock()
 	q.clients = append(q.clients, c)
+	q.at = append(q.at, now)
 	q.mu.Unlock()
 }
 
@@ -58,11 +60,15 @@ func (q *settling) settled(cutoff int64, buf []*client) []*client {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	n := 0
-	for n < len(q.clients) && q.clients[n].openedAt < cutoff {
+	for n < len(q.clients) && q.at[n] < cutoff {
 		n++
 	}
 	buf = append(buf[:0], q.clients[:n]...)
-	q.clients = append(q.clients[:0], q.clients[n:]...)
+	left := len(q.clients) - n
+	copy(q.clients, q.clients[n:])
+	clear(q.clients[left:]) // no stale pointers past the end
+	q.clients = q.clients[:left]
+	q.at = append(q.at[:0], q.at[n:]...)
 	return buf
 }
 
@@ -129,7 +135,7 @@ func (c *client) expire() {
 func (c *client) armExpiry(d time.Duration) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.expiry == nil && !c.closeSent {
-		c.expiry = time.AfterFunc(d, c.expire)
+	if c.timer == nil && !c.closeSent {
+		c.timer = time.AfterFunc(d, c.expire)
 	}
 }

@@ -14,9 +14,15 @@ import (
 // Parse with what the poller read (decrypted under TLS) and CloseAndClean
 // once, on the connection's executor, when the socket is gone.
 
-// UnderlayerConn returns the connection nbhttp handed over at the upgrade.
-// nbhttp's TLS read path reaches the TLS state through it.
-func (c *client) UnderlayerConn() net.Conn { return c.hijacked }
+// UnderlayerConn returns the connection nbhttp handed over at a TLS
+// upgrade: nbhttp's TLS read path reaches the TLS state through it, and
+// nothing else in nbio calls it. For a plain connection, the socket.
+func (c *client) UnderlayerConn() net.Conn {
+	if c.hc != nil {
+		return c.hc
+	}
+	return c.nbc
+}
 
 // Parse feeds what the poller read to the frame reader. Whole messages and
 // control frames go to the connection's nbio executor, in order; a frame
@@ -89,7 +95,7 @@ const maxTLSRecord = 16384
 // tlsRecordOverhead returns the bytes a TLS record adds to its plaintext for
 // the negotiated version and cipher suite, which listenAddrs restricts to
 // AEAD suites; 0 for anything else.
-func tlsRecordOverhead(st tls.ConnectionState) int64 {
+func tlsRecordOverhead(st tls.ConnectionState) int32 {
 	switch {
 	case st.Version == tls.VersionTLS13:
 		return 5 + 1 + 16 // header, inner content type, tag

@@ -76,7 +76,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	admitted = true
 	s.reg.add(c)
-	s.settling.add(c)
+	s.settling.add(c, c.lastSeen.Load())
 	s.m.accepted.Inc()
 	if s.draining.Load() {
 		// Upgraded while Shutdown began: its registry snapshot may have
@@ -124,18 +124,15 @@ func (s *Server) upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident
 	}
 	id := s.nextID.Add(1)
 	c := &client{
-		srv:      s,
-		id:       id,
-		nbc:      nbc,
-		hijacked: hc,
-		w:        s.writers[id%uint64(len(s.writers))],
-		ip:       ip,
-		ident:    ident,
-		subs:     make(map[string]*sub),
+		srv:   s,
+		id:    id,
+		nbc:   nbc,
+		ip:    ip,
+		ident: ident,
 	}
 	c.conn = nbc
 	if tlsConn != nil {
-		c.conn = tlsConn
+		c.conn, c.hc = tlsConn, hc
 		if c.tlsOverhead = tlsRecordOverhead(tlsConn.ConnectionState()); c.tlsOverhead == 0 {
 			// Not a suite listenAddrs offers: the backlog could not be
 			// counted. Hang up; nbio's poller closes the socket.
@@ -148,7 +145,6 @@ func (s *Server) upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident
 	c.rd.Init(s.cfg.MaxMessageBytes, nil)
 	c.cmds.Init(s.cmdLim)
 	c.touch()
-	c.openedAt = c.lastSeen.Load()
 
 	// From here nbio hands this socket's bytes to c.Parse.
 	nbc.SetSession(c)

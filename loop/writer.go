@@ -12,6 +12,11 @@ type writer struct {
 	wake  chan struct{}
 }
 
+// writerOf returns c's writer: each client belongs to one, by id.
+func (s *Server) writerOf(c *client) *writer {
+	return s.writers[c.id%uint64(len(s.writers))]
+}
+
 func newWriter() *writer {
 	return &writer{wake: make(chan struct{}, 1)}
 }

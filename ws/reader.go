@@ -58,22 +58,21 @@ const (
 // incomplete frame is copied to be completed by the next Feed. A Reader is
 // not safe for concurrent use. The zero Reader is not usable: call Init.
 type Reader struct {
-	limit    int
 	inflater Inflater // nil unless permessage-deflate was negotiated
-
-	buf   *[]byte // an incomplete frame carried to the next Feed; nil when none
-	msg   *[]byte // the fragments of the message being assembled; nil when none
-	msgOp byte    // OpText or OpBinary while a fragmented message is open; 0 otherwise
-	rsv1  bool    // the open message is compressed
-	state uint8
-	skip  uint64 // closing: payload bytes of a data frame still to skip
+	buf      *[]byte  // an incomplete frame carried to the next Feed; nil when none
+	msg      *[]byte  // the fragments of the message being assembled; nil when none
+	skip     uint64   // closing: payload bytes of a data frame still to skip
+	limit    int32    // a Reader is one per connection: kept small
+	msgOp    byte     // OpText or OpBinary while a fragmented message is open; 0 otherwise
+	rsv1     bool     // the open message is compressed
+	state    uint8
 }
 
-// Init prepares r for a new connection: messages of at most limit bytes,
-// and compressed messages when inflater is not nil (permessage-deflate
-// negotiated).
+// Init prepares r for a new connection: messages of at most limit bytes
+// (below 2 GiB), and compressed messages when inflater is not nil
+// (permessage-deflate negotiated).
 func (r *Reader) Init(limit int, inflater Inflater) {
-	*r = Reader{limit: limit, inflater: inflater}
+	*r = Reader{limit: int32(limit), inflater: inflater}
 }
 
 // Closing tells r that the server has sent its close frame: from now on
@@ -191,7 +190,7 @@ func (r *Reader) parse(b []byte, h Handler) int {
 		if masked {
 			hl += 4
 		}
-		if op < OpClose && r.state == reading && n > uint64(r.limit-r.msgLen()) {
+		if op < OpClose && r.state == reading && n > uint64(int(r.limit)-r.msgLen()) {
 			r.fail(h, true, CloseMessageTooBig, "message too big")
 		}
 		if avail := uint64(len(f)); avail < uint64(hl)+n {
@@ -315,7 +314,7 @@ func (r *Reader) data(b0, op byte, fin bool, p []byte, h Handler) {
 	if r.rsv1 {
 		inflated = bytespool.Get()
 		var err error
-		if *inflated, err = r.inflater.Inflate(*inflated, msg, r.limit); err != nil {
+		if *inflated, err = r.inflater.Inflate(*inflated, msg, int(r.limit)); err != nil {
 			if errors.Is(err, ErrTooBig) {
 				r.fail(h, true, CloseMessageTooBig, "message too big")
 			} else {
