@@ -143,10 +143,11 @@ func TestPingsAreSpread(t *testing.T) {
 	defer mu.Unlock()
 	per := map[int]int{}
 	windows := map[int64]int{}
+	window := heartbeatTick
 	for _, a := range arrivals {
 		per[a.client]++
 		if a.at.Sub(start) > 1200*time.Millisecond { // all connected by then
-			windows[a.at.Sub(start).Milliseconds()/100]++
+			windows[int64(a.at.Sub(start)/window)]++
 		}
 	}
 	for i := 0; i < n; i++ {
@@ -158,9 +159,10 @@ func TestPingsAreSpread(t *testing.T) {
 	for _, k := range windows {
 		busiest = max(busiest, k)
 	}
-	// Ideal: n/10 = 20 per 100 ms tick; a window may straddle two ticks.
-	if busiest > 3*n/10 {
-		t.Fatalf("%d pings in one 100 ms window for %d clients (ideal %d per tick): the pings come in bursts", busiest, n, n/10)
+	// Ideal: n × tick / interval per tick; a window may straddle two ticks.
+	ideal := n * int(heartbeatTick) / int(time.Second)
+	if busiest > 3*ideal {
+		t.Fatalf("%d pings in one %v window for %d clients (ideal %d per tick): the pings come in bursts", busiest, window, n, ideal)
 	}
-	t.Logf("%d pings; busiest 100 ms window %d (n/10 = %d)", len(arrivals), busiest, n/10)
+	t.Logf("%d pings; busiest %v window %d (ideal %d)", len(arrivals), window, busiest, ideal)
 }
