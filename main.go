@@ -108,7 +108,7 @@ func run() int {
 	log.Info("signal received, draining", "signal", got.String())
 	signal.Reset(syscall.SIGTERM, syscall.SIGINT) // a second signal kills at once
 
-	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Error("shutdown incomplete", "err", err)

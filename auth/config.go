@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"wsfan/lib/defaults"
 )
 
 // Defaults and bounds of the [auth] section.
@@ -60,9 +61,7 @@ type Config struct {
 
 // ApplyDefaults fills the zero fields with their defaults.
 func (c *Config) ApplyDefaults() {
-	if c.Leeway == 0 {
-		c.Leeway = DefaultLeeway
-	}
+	defaults.Set(&c.Leeway, DefaultLeeway)
 	if len(c.Rules) == 0 && c.Enabled() {
 		c.Rules = DefaultRules()
 	}

@@ -19,6 +19,7 @@ import (
 	"wsfan/cluster"
 	"wsfan/codec"
 	"wsfan/index"
+	"wsfan/lib/defaults"
 	"wsfan/limits"
 )
 
@@ -85,16 +86,16 @@ type Config struct {
 	// connection is closed with 1008 "slow consumer". Default 1048576.
 	MaxPendingBytes int `toml:"max_pending_bytes"`
 	// PingInterval is how often the server pings every connection. Default 25s.
-	PingInterval Duration `toml:"ping_interval"`
+	PingInterval time.Duration `toml:"ping_interval"`
 	// IdleTimeout closes a connection that sent nothing (no pong, no frame)
 	// for this long. Must exceed ping_interval. Default 60s.
-	IdleTimeout Duration `toml:"idle_timeout"`
+	IdleTimeout time.Duration `toml:"idle_timeout"`
 	// DrainPeriod spreads the 1001 "shutdown" closes on SIGTERM over this
 	// long, so clients do not all reconnect at once. Default 5s.
-	DrainPeriod Duration `toml:"drain_period"`
+	DrainPeriod time.Duration `toml:"drain_period"`
 	// ShutdownTimeout is the hard limit for a graceful stop; it must exceed
 	// drain_period. Default 15s.
-	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	ShutdownTimeout time.Duration `toml:"shutdown_timeout"`
 	// LogFormat is "text" (default) or "json".
 	LogFormat string `toml:"log_format"`
 	// LogLevel is "debug", "info" (default), "warn" or "error".
@@ -129,7 +130,7 @@ type History struct {
 	// Size is how many publications a channel keeps. Default 100.
 	Size int `toml:"size"`
 	// TTL is the oldest publication kept. Default "5m".
-	TTL Duration `toml:"ttl"`
+	TTL time.Duration `toml:"ttl"`
 	// MaxBytes bounds the memory of all history rings together, in bytes
 	// (their slots and the frames they hold); past it a channel makes room
 	// by evicting its own oldest publications, counted in
@@ -186,42 +187,27 @@ func Parse(b []byte) (*Config, error) {
 // default derives from others (max_channels_per_command) take it from
 // their current values.
 func (c *Config) ApplyDefaults() {
-	setStr := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	setInt := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setDur := func(p *Duration, v time.Duration) {
-		if *p == 0 {
-			*p = Duration(v)
-		}
-	}
-	setStr(&c.Listen, DefaultListen)
-	setStr(&c.AdminListen, DefaultAdminListen)
-	setStr(&c.LogFormat, "text")
-	setStr(&c.LogLevel, "info")
-	setInt(&c.IndexShards, DefaultIndexShards)
-	setInt(&c.MaxConnections, DefaultMaxConnections)
-	setInt(&c.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
-	setInt(&c.MaxPendingBytes, DefaultMaxPendingBytes)
-	setInt(&c.MaxChannelsPerCommand, min(max(DefaultMinChannelsPerCommand, c.MaxSubscriptionsPerConn), c.maxChannelsPerCommand()))
-	setInt(&c.MaxMessageBytes, DefaultMaxMessageBytes)
-	setInt(&c.MaxPublishBytes, DefaultMaxPublishBytes)
-	setDur(&c.PingInterval, DefaultPingInterval)
-	setDur(&c.IdleTimeout, DefaultIdleTimeout)
-	setDur(&c.DrainPeriod, DefaultDrainPeriod)
-	setDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	defaults.Set(&c.Listen, DefaultListen)
+	defaults.Set(&c.AdminListen, DefaultAdminListen)
+	defaults.Set(&c.LogFormat, "text")
+	defaults.Set(&c.LogLevel, "info")
+	defaults.Set(&c.IndexShards, DefaultIndexShards)
+	defaults.Set(&c.MaxConnections, DefaultMaxConnections)
+	defaults.Set(&c.MaxSubscriptionsPerConn, DefaultMaxSubscriptionsPerConn)
+	defaults.Set(&c.MaxPendingBytes, DefaultMaxPendingBytes)
+	defaults.Set(&c.MaxChannelsPerCommand, min(max(DefaultMinChannelsPerCommand, c.MaxSubscriptionsPerConn), c.maxChannelsPerCommand()))
+	defaults.Set(&c.MaxMessageBytes, DefaultMaxMessageBytes)
+	defaults.Set(&c.MaxPublishBytes, DefaultMaxPublishBytes)
+	defaults.Set(&c.PingInterval, DefaultPingInterval)
+	defaults.Set(&c.IdleTimeout, DefaultIdleTimeout)
+	defaults.Set(&c.DrainPeriod, DefaultDrainPeriod)
+	defaults.Set(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	c.Auth.ApplyDefaults()
 	c.Limits.ApplyDefaults()
 	c.NATS.ApplyDefaults()
-	setInt(&c.History.Size, DefaultHistorySize)
-	setDur(&c.History.TTL, DefaultHistoryTTL)
-	setInt(&c.History.MaxBytes, DefaultHistoryMaxBytes)
+	defaults.Set(&c.History.Size, DefaultHistorySize)
+	defaults.Set(&c.History.TTL, DefaultHistoryTTL)
+	defaults.Set(&c.History.MaxBytes, DefaultHistoryMaxBytes)
 }
 
 // applyEnv applies WS_CPU_LIMIT, which overrides cpu_limit.
@@ -280,17 +266,17 @@ func (c *Config) Validate() error {
 	if c.MaxPendingBytes < 4096 {
 		bad("max_pending_bytes", "%d is below 4096", c.MaxPendingBytes)
 	}
-	if c.PingInterval < Duration(100*time.Millisecond) {
-		bad("ping_interval", "%v is below 100ms", c.PingInterval.D())
+	if c.PingInterval < 100*time.Millisecond {
+		bad("ping_interval", "%v is below 100ms", c.PingInterval)
 	}
 	if c.IdleTimeout <= c.PingInterval {
-		bad("idle_timeout", "%v must exceed ping_interval (%v)", c.IdleTimeout.D(), c.PingInterval.D())
+		bad("idle_timeout", "%v must exceed ping_interval (%v)", c.IdleTimeout, c.PingInterval)
 	}
 	if c.DrainPeriod < 0 {
-		bad("drain_period", "%v is negative", c.DrainPeriod.D())
+		bad("drain_period", "%v is negative", c.DrainPeriod)
 	}
 	if c.ShutdownTimeout <= c.DrainPeriod {
-		bad("shutdown_timeout", "%v must exceed drain_period (%v)", c.ShutdownTimeout.D(), c.DrainPeriod.D())
+		bad("shutdown_timeout", "%v must exceed drain_period (%v)", c.ShutdownTimeout, c.DrainPeriod)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log_format", "%q is neither \"text\" nor \"json\"", c.LogFormat)
@@ -309,8 +295,8 @@ func (c *Config) Validate() error {
 	if c.History.MaxBytes < 1<<20 {
 		bad("history.max_bytes", "%d is below 1 MiB", c.History.MaxBytes)
 	}
-	if c.History.TTL < Duration(time.Second) {
-		bad("history.ttl", "%v is below 1s", c.History.TTL.D())
+	if c.History.TTL < time.Second {
+		bad("history.ttl", "%v is below 1s", c.History.TTL)
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		bad("cert_file", "cert_file and key_file must be set together")

@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("Parse(empty): %v", err)
 	}
 	if c.Listen != DefaultListen || c.AdminListen != DefaultAdminListen || c.IndexShards != 16 ||
-		c.PingInterval.D() != DefaultPingInterval || c.MaxPendingBytes != DefaultMaxPendingBytes {
+		c.PingInterval != DefaultPingInterval || c.MaxPendingBytes != DefaultMaxPendingBytes {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"wsfan/lib/monotime"
 )
 
 var sinkInt int
@@ -178,6 +179,6 @@ func BenchmarkHash(b *testing.B) {
 
 func BenchmarkNanotime(b *testing.B) {
 	for b.Loop() {
-		sinkInt = int(nanotime())
+		sinkInt = int(monotime.Now())
 	}
 }

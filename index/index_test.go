@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"unsafe"
+	"wsfan/lib/cacheline"
 )
 
 // fixture drives an index as its callers do: it keeps each member's
@@ -189,8 +190,8 @@ func TestNew(t *testing.T) {
 func TestShardPadding(t *testing.T) {
 	f := func(name string, size uintptr) {
 		t.Helper()
-		if size%cacheLinePad != 0 {
-			t.Fatalf("%s is %d bytes; want a multiple of %d", name, size, cacheLinePad)
+		if size%cacheline.Size != 0 {
+			t.Fatalf("%s is %d bytes; want a multiple of %d", name, size, cacheline.Size)
 		}
 	}
 	f("shard[*int, struct{}]", unsafe.Sizeof(shard[*int, struct{}]{}))

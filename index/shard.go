@@ -4,13 +4,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unsafe"
+	"wsfan/lib/cacheline"
+	"wsfan/lib/monotime"
 )
-
-// cacheLinePad is the stride that keeps two shards apart: two 64-byte lines,
-// since x86 prefetches lines in adjacent pairs.
-const cacheLinePad = 128
 
 // shard is one stripe of the index, padded so that no two shards share a
 // cache line.
@@ -18,7 +15,7 @@ type shard[S comparable, V any] struct {
 	shardState[S, V]
 	// Never empty: a zero-size last field would make the compiler pad the
 	// struct past the line.
-	_ [cacheLinePad - unsafe.Sizeof(shardState[struct{}, struct{}]{})%cacheLinePad]byte
+	_ [cacheline.Size - unsafe.Sizeof(shardState[struct{}, struct{}]{})%cacheline.Size]byte
 }
 
 // shardState is a shard's table, write lock and counters.
@@ -55,32 +52,21 @@ type shardState[S comparable, V any] struct {
 	writeHoldNanos uint64
 }
 
-// epoch is the origin of nanotime.
-var epoch = time.Now()
-
-// nanotime returns monotonic nanoseconds since epoch, plus one so that it is
-// never 0, which lock uses to mean "not timed". time.Since on a time with a
-// monotonic reading costs one clock read (25 ns on the 2-core AMD EPYC dev
-// machine, against 47 ns for time.Now).
-func nanotime() int64 {
-	return int64(time.Since(epoch)) + 1
-}
-
 // lock takes sh's write lock and counts it. A wait is timed; the hold is
 // timed for one write in sampleMask+1, for which lock returns the moment the
 // lock was taken, else 0. Pass the result to unlock.
 func (sh *shard[S, V]) lock(sampleMask uint64) int64 {
 	if !sh.mu.TryLock() {
-		t0 := nanotime()
+		t0 := monotime.Now()
 		sh.mu.Lock()
 		sh.writeWaits++
-		sh.writeWaitNanos += uint64(nanotime() - t0)
+		sh.writeWaitNanos += uint64(monotime.Now() - t0)
 	}
 	sh.writes++
 	if sh.writes&sampleMask != 0 {
 		return 0
 	}
-	return nanotime()
+	return monotime.Now()
 }
 
 // unlock records the hold time if lock timed it and releases the write
@@ -88,7 +74,7 @@ func (sh *shard[S, V]) lock(sampleMask uint64) int64 {
 func (sh *shard[S, V]) unlock(locked int64) {
 	if locked != 0 {
 		sh.writeSamples++
-		sh.writeHoldNanos += uint64(nanotime() - locked)
+		sh.writeHoldNanos += uint64(monotime.Now() - locked)
 	}
 	sh.mu.Unlock()
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"wsfan/lib/cacheline"
+	"wsfan/lib/monotime"
 )
 
 // node is one level of the trie: the patterns whose first tokens spell the
@@ -83,7 +85,7 @@ type trie[S comparable, V any] struct {
 	gen   atomic.Uint64    // bumped, under mu, whenever the set of patterns changes
 	cache matchCache[S, V] // its slots are written on misses only
 
-	_ [cacheLinePad]byte
+	_ cacheline.Pad
 
 	mu     sync.RWMutex
 	root   node[S, V]                // guarded by mu
@@ -105,11 +107,11 @@ func (t *trie[S, V]) init(cacheSize int) {
 func (t *trie[S, V]) lock() int64 {
 	if t.mu.TryLock() {
 		t.writes.Add(1)
-		return nanotime()
+		return monotime.Now()
 	}
-	t0 := nanotime()
+	t0 := monotime.Now()
 	t.mu.Lock()
-	t1 := nanotime()
+	t1 := monotime.Now()
 	t.writes.Add(1)
 	t.writeWaits.Add(1)
 	t.writeWaitNanos.Add(uint64(t1 - t0))
@@ -117,7 +119,7 @@ func (t *trie[S, V]) lock() int64 {
 }
 
 func (t *trie[S, V]) unlock(locked int64) {
-	t.writeHoldNanos.Add(uint64(nanotime() - locked))
+	t.writeHoldNanos.Add(uint64(monotime.Now() - locked))
 	t.mu.Unlock()
 }
 
@@ -231,11 +233,11 @@ func (t *trie[S, V]) lookup(channel string, h uint32) *cached[S, V] {
 func (t *trie[S, V]) match(channel string, h uint32) *cached[S, V] {
 	var t1 int64
 	if t.mu.TryRLock() {
-		t1 = nanotime()
+		t1 = monotime.Now()
 	} else {
-		t0 := nanotime()
+		t0 := monotime.Now()
 		t.mu.RLock()
-		t1 = nanotime()
+		t1 = monotime.Now()
 		t.missWaits.Add(1)
 		t.missWaitNanos.Add(uint64(t1 - t0))
 	}
@@ -245,7 +247,7 @@ func (t *trie[S, V]) match(channel string, h uint32) *cached[S, V] {
 	t.mu.RUnlock()
 	// In lock order (by name), so that a publisher can hold them all.
 	slices.SortFunc(c.pats, func(a, b *Channel[S, V]) int { return strings.Compare(a.name, b.name) })
-	t.missHoldNanos.Add(uint64(nanotime() - t1))
+	t.missHoldNanos.Add(uint64(monotime.Now() - t1))
 	t.misses.Add(1)
 	return c
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync/atomic"
 	"time"
+	"wsfan/lib/gcra"
+	"wsfan/lib/monotime"
 )
 
 // Verdict is CommandBucket.Take's answer.
@@ -36,12 +38,11 @@ func (v Verdict) String() string {
 // CommandLimiter is the shared, immutable policy of every connection's
 // CommandBucket: the sustained rate, the burst and the grace.
 type CommandLimiter struct {
-	off      bool
-	interval int64 // ns per command at the sustained rate
-	tol      int64 // burst × interval
-	calm     int64 // (burst/2) × interval: a bucket this close to now is at least half full
-	grace    int64 // ns
-	strikes  int32 // limited commands allowed in one episode
+	off     bool
+	rate    gcra.Rate
+	calm    int64 // (burst/2) × interval: a bucket this close to now is at least half full
+	grace   int64 // ns
+	strikes int32 // limited commands allowed in one episode
 }
 
 // NewCommandLimiter returns the policy of c, which must be validated.
@@ -49,15 +50,14 @@ func NewCommandLimiter(c Config) *CommandLimiter {
 	if c.CommandsPerSecond == Off {
 		return &CommandLimiter{off: true}
 	}
-	iv := intervalOf(c.CommandsPerSecond)
+	r := gcra.New(c.CommandsPerSecond, c.CommandBurst)
 	grace := c.CommandGrace
 	strikes := math.Ceil(c.CommandsPerSecond * grace.Seconds())
 	return &CommandLimiter{
-		interval: iv,
-		tol:      iv * int64(c.CommandBurst),
-		calm:     iv * int64(c.CommandBurst/2),
-		grace:    int64(grace),
-		strikes:  int32(max(float64(c.CommandBurst), min(strikes, math.MaxInt32/2))),
+		rate:    r,
+		calm:    r.Interval * int64(c.CommandBurst/2),
+		grace:   int64(grace),
+		strikes: int32(max(float64(c.CommandBurst), min(strikes, math.MaxInt32/2))),
 	}
 }
 
@@ -86,10 +86,10 @@ func NewCommandLimiter(c Config) *CommandLimiter {
 // close the connection.
 type CommandBucket struct {
 	l *CommandLimiter
-	// tat is the theoretical arrival time in nanos since epoch: the bucket
+	// tat is the theoretical arrival time (monotime): the bucket
 	// is full when tat <= now and empty when tat > now + tol - interval.
 	tat atomic.Int64
-	// since is the current episode's start (nanos since epoch); 0: none.
+	// since is the current episode's start (monotime); 0: none.
 	since atomic.Int64
 	// strikes counts the current episode's limited commands.
 	strikes atomic.Int32
@@ -110,16 +110,15 @@ func (b *CommandBucket) Take(now time.Time) Verdict {
 	if l == nil || l.off {
 		return Allowed
 	}
-	t := nanos(now)
+	t := monotime.Of(now)
 	for {
 		old := b.tat.Load()
-		base := max(old, t)
-		next := base + l.interval
-		if next-t > l.tol {
+		next, ok := l.rate.Take(old, t)
+		if !ok {
 			return b.limited(t)
 		}
 		if b.tat.CompareAndSwap(old, next) {
-			if base-t <= l.calm && b.since.Load() != 0 {
+			if max(old, t)-t <= l.calm && b.since.Load() != 0 {
 				b.since.Store(0)
 				b.strikes.Store(0)
 			}

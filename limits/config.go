@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"wsfan/lib/defaults"
+	"wsfan/lib/stripe"
 )
 
 // Defaults of the [limits] section, used where a key is absent or 0.
@@ -88,27 +90,15 @@ type Config struct {
 
 // ApplyDefaults fills the zero fields with their defaults.
 func (c *Config) ApplyDefaults() {
-	setInt := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setRate := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	setInt(&c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
-	setRate(&c.NewConnectionsPerSecond, DefaultNewConnectionsPerSecond)
-	setInt(&c.NewConnectionsBurst, DefaultNewConnectionsBurst)
-	setRate(&c.NewConnectionsPerIPPerSecond, DefaultNewConnectionsPerIPPerSecond)
-	setInt(&c.NewConnectionsPerIPBurst, DefaultNewConnectionsPerIPBurst)
-	setInt(&c.MaxTrackedIPs, DefaultMaxTrackedIPs)
-	setRate(&c.CommandsPerSecond, DefaultCommandsPerSecond)
-	setInt(&c.CommandBurst, DefaultCommandBurst)
-	if c.CommandGrace == 0 {
-		c.CommandGrace = DefaultCommandGrace
-	}
+	defaults.Set(&c.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
+	defaults.Set(&c.NewConnectionsPerSecond, DefaultNewConnectionsPerSecond)
+	defaults.Set(&c.NewConnectionsBurst, DefaultNewConnectionsBurst)
+	defaults.Set(&c.NewConnectionsPerIPPerSecond, DefaultNewConnectionsPerIPPerSecond)
+	defaults.Set(&c.NewConnectionsPerIPBurst, DefaultNewConnectionsPerIPBurst)
+	defaults.Set(&c.MaxTrackedIPs, DefaultMaxTrackedIPs)
+	defaults.Set(&c.CommandsPerSecond, DefaultCommandsPerSecond)
+	defaults.Set(&c.CommandBurst, DefaultCommandBurst)
+	defaults.Set(&c.CommandGrace, DefaultCommandGrace)
 }
 
 // Default returns a Config with every default filled in.
@@ -142,8 +132,8 @@ func (c *Config) Validate() error {
 	checkBurst("new_connections_burst", c.NewConnectionsBurst)
 	checkRate("new_connections_per_ip_per_second", c.NewConnectionsPerIPPerSecond)
 	checkBurst("new_connections_per_ip_burst", c.NewConnectionsPerIPBurst)
-	if v := c.MaxTrackedIPs; v < connRateShards || v > 1<<24 {
-		bad("max_tracked_ips", "%d is outside [%d, %d]", v, connRateShards, 1<<24)
+	if v := c.MaxTrackedIPs; v < stripe.Shards || v > 1<<24 {
+		bad("max_tracked_ips", "%d is outside [%d, %d]", v, stripe.Shards, 1<<24)
 	}
 	checkRate("commands_per_second", c.CommandsPerSecond)
 	checkBurst("command_burst", c.CommandBurst)

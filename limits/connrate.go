@@ -1,19 +1,16 @@
 package limits
 
 import (
-	"math"
 	"net/netip"
-	"sync"
 	"time"
-	"unsafe"
+	"wsfan/lib/gcra"
+	"wsfan/lib/monotime"
+	"wsfan/lib/stripe"
 
 	"golang.org/x/time/rate"
 )
 
 const (
-	// connRateShards is ConnRate's shard count for per-address buckets, a
-	// power of two.
-	connRateShards = 16
 	// sweepEvery is how often a shard drops its refilled buckets even when
 	// it is not full.
 	sweepEvery = 10 * time.Second
@@ -39,19 +36,14 @@ type ConnRate struct {
 	global *rate.Limiter // nil: no global limit
 
 	perIP    bool
-	interval int64 // ns between connections at the sustained per-address rate
-	tol      int64 // burst × interval: how far ahead of now a bucket may run
-	maxShard int   // buckets per shard
-	shards   [connRateShards]rateShard
-}
-
-type rateShard struct {
-	mu sync.Mutex
-	// m holds each group's theoretical arrival time, in nanos since epoch;
-	// a bucket is full (and removable) once it is <= now.
-	m         map[ipKey]int64
-	lastSweep int64
-	_         [cacheLinePad - unsafe.Sizeof(sync.Mutex{}) - 16]byte
+	rate     gcra.Rate // the per-address rate and burst
+	maxShard int       // buckets per shard
+	// buckets holds each group's theoretical arrival time (monotime); a
+	// bucket is full (and removable) once it is <= now.
+	buckets *stripe.Map[ipKey, int64]
+	// lastSweep[i] is when shard i of buckets was last swept; guarded by
+	// that shard's lock.
+	lastSweep [stripe.Shards]int64
 }
 
 // NewConnRate returns a ConnRate for c, which must be validated.
@@ -62,19 +54,11 @@ func NewConnRate(c Config) *ConnRate {
 	}
 	if c.NewConnectionsPerIPPerSecond != Off {
 		r.perIP = true
-		r.interval = intervalOf(c.NewConnectionsPerIPPerSecond)
-		r.tol = r.interval * int64(c.NewConnectionsPerIPBurst)
-		r.maxShard = max(1, c.MaxTrackedIPs/connRateShards)
-		for i := range r.shards {
-			r.shards[i].m = make(map[ipKey]int64)
-		}
+		r.rate = gcra.New(c.NewConnectionsPerIPPerSecond, c.NewConnectionsPerIPBurst)
+		r.maxShard = max(1, c.MaxTrackedIPs/stripe.Shards)
+		r.buckets = stripe.New[ipKey, int64]()
 	}
 	return r
-}
-
-// intervalOf returns the nanoseconds between events at perSecond.
-func intervalOf(perSecond float64) int64 {
-	return max(1, int64(math.Round(float64(time.Second)/perSecond)))
 }
 
 // Admission is ConnRate.Admit's answer.
@@ -115,7 +99,7 @@ func (r *ConnRate) Allow(ip netip.Addr) bool {
 // attempt takes no token from the bucket that refused it; one refused by
 // the global bucket has spent its address's token.
 func (r *ConnRate) Admit(ip netip.Addr, now time.Time) Admission {
-	if r.perIP && !r.allowIP(keyOf(ip), nanos(now)) {
+	if r.perIP && !r.allowIP(keyOf(ip), monotime.Of(now)) {
 		return RefusedPerIP
 	}
 	if r.global != nil && !r.global.AllowN(now, 1) {
@@ -124,52 +108,42 @@ func (r *ConnRate) Admit(ip netip.Addr, now time.Time) Admission {
 	return Admitted
 }
 
-// allowIP takes a token from k's bucket at t (nanos since epoch).
-func (r *ConnRate) allowIP(k ipKey, t int64) bool {
-	sh := &r.shards[k.shard(connRateShards)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	tat, have := sh.m[k]
-	next := max(tat, t) + r.interval
-	if next-t > r.tol {
-		return false
-	}
-	if !have {
-		// A sweep is O(shard); rate it, so that a flood of new addresses
-		// into a full shard costs O(1) each, not a sweep each.
-		since := t - sh.lastSweep
-		if since >= int64(sweepEvery) || (len(sh.m) >= r.maxShard && since >= int64(minSweepGap)) {
-			sh.sweep(t)
+// allowIP takes a token from k's bucket at t (monotime).
+func (r *ConnRate) allowIP(k ipKey, t int64) (ok bool) {
+	r.buckets.With(k, func(m map[ipKey]int64, shard int) {
+		tat, have := m[k]
+		var next int64
+		if next, ok = r.rate.Take(tat, t); !ok {
+			return
 		}
-		if len(sh.m) >= r.maxShard {
-			for victim := range sh.m { // arbitrary: map order
-				delete(sh.m, victim)
-				break
+		if !have {
+			// A sweep is O(shard); rate it, so that a flood of new
+			// addresses into a full shard costs O(1) each, not a sweep each.
+			since := t - r.lastSweep[shard]
+			if since >= int64(sweepEvery) || (len(m) >= r.maxShard && since >= int64(minSweepGap)) {
+				r.lastSweep[shard] = t
+				for k, tat := range m {
+					if tat <= t { // refilled: the same as no bucket
+						delete(m, k)
+					}
+				}
+			}
+			if len(m) >= r.maxShard {
+				for victim := range m { // arbitrary: map order
+					delete(m, victim)
+					break
+				}
 			}
 		}
-	}
-	sh.m[k] = next
-	return true
-}
-
-// sweep drops the buckets that have refilled. sh.mu must be held.
-func (sh *rateShard) sweep(t int64) {
-	sh.lastSweep = t
-	for k, tat := range sh.m {
-		if tat <= t {
-			delete(sh.m, k)
-		}
-	}
+		m[k] = next
+	})
+	return ok
 }
 
 // Tracked returns how many per-address buckets are held.
 func (r *ConnRate) Tracked() int {
-	n := 0
-	for i := range r.shards {
-		sh := &r.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
+	if r.buckets == nil {
+		return 0
 	}
-	return n
+	return r.buckets.Len()
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"wsfan/lib/stripe"
 )
 
 func TestConnRatePerIP(t *testing.T) {
@@ -160,11 +161,11 @@ func testConnRateBounded(t *testing.T, size int) {
 
 	// Later, every bucket has refilled: a sweep per shard clears them.
 	later := base.Add(time.Minute)
-	for i := range 16 * connRateShards {
+	for i := range 16 * stripe.Shards {
 		r.Admit(netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), later)
 	}
-	if got := r.Tracked(); got > 16*connRateShards {
-		t.Fatalf("Tracked() = %d after the sweeps; want <= %d", got, 16*connRateShards)
+	if got := r.Tracked(); got > 16*stripe.Shards {
+		t.Fatalf("Tracked() = %d after the sweeps; want <= %d", got, 16*stripe.Shards)
 	}
 }
 

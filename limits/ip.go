@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 )
 
 // ipKey is the address group a limit counts by: an IPv4 address (IPv4-mapped
@@ -32,8 +31,8 @@ func keyOf(ip netip.Addr) ipKey {
 	return invalidKey
 }
 
-// shard picks one of n (a power of two) shards for k.
-func (k ipKey) shard(n int) int {
+// Shard picks one of n (a power of two) shards for k (stripe.Key).
+func (k ipKey) Shard(n int) int {
 	h := (k.hi ^ k.lo*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
 	return int(h>>32) & (n - 1)
 }
@@ -137,14 +136,3 @@ func hopAddr(s string) netip.Addr {
 	}
 	return netip.Addr{}
 }
-
-// epoch is the origin of the package's int64 clock, a day before the
-// process started, so every reading is positive and 0 can mean "long ago".
-var epoch = time.Now().Add(-24 * time.Hour)
-
-// nanos returns t as nanoseconds since epoch (monotonic when t has a
-// monotonic reading, as time.Now's do).
-func nanos(t time.Time) int64 { return int64(t.Sub(epoch)) }
-
-// cacheLinePad separates shard locks.
-const cacheLinePad = 128

@@ -65,7 +65,7 @@ func (s *Server) sameNumbering(since codec.Since, st *chanState) bool {
 // go on. A channel nobody ever published to (a name a client made up) is
 // never worth keeping.
 func (s *Server) worthKeeping(st *chanState, now int64) bool {
-	return st.seq > 0 && now-st.lastPub < int64(max(chanStateTTL, s.cfg.History.TTL.D()))
+	return st.seq > 0 && now-st.lastPub < int64(max(chanStateTTL, s.cfg.History.TTL))
 }
 
 // leaveLocked removes h's member from its channel and drops the entry when
@@ -85,7 +85,7 @@ func (s *Server) leaveLocked(h *sub, now int64) {
 // tick, so no sweep touches every channel at once.
 func (s *Server) sweepShard(i int, now time.Time) {
 	nowNano := now.UnixNano()
-	notBefore := now.Add(-s.cfg.History.TTL.D()).UnixNano()
+	notBefore := now.Add(-s.cfg.History.TTL).UnixNano()
 	s.idx.Range(i, func(ch *channel) {
 		if !ch.TryLock() { // busy publishing: next round
 			return

@@ -110,8 +110,8 @@ func TestPublishPanicIsContained(t *testing.T) {
 func TestPingsAreSpread(t *testing.T) {
 	const n = 200
 	s := startServer(t, func(c *config.Config) {
-		c.PingInterval = config.Duration(time.Second)
-		c.IdleTimeout = config.Duration(10 * time.Second)
+		c.PingInterval = time.Second
+		c.IdleTimeout = 10 * time.Second
 	})
 	type arrival struct {
 		client int

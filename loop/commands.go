@@ -186,7 +186,7 @@ func (c *client) subscribe(cmd *codec.Command) {
 	}
 	// Every position must still be in history, else nothing is replayed
 	// for it and the client refetches.
-	notBefore := time.Now().Add(-s.cfg.History.TTL.D()).UnixNano()
+	notBefore := time.Now().Add(-s.cfg.History.TTL).UnixNano()
 	for i := range replays {
 		r := &replays[i]
 		r.ok = r.after == r.st.seq || (r.st.hist != nil && r.st.hist.holds(r.after, r.st.seq, notBefore))

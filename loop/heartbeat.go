@@ -82,8 +82,8 @@ func (q *settling) settled(cutoff int64, buf []*client) []*client {
 // sweeps one shard of the channel index. No tick touches every connection.
 func (s *Server) heartbeats() {
 	defer s.bg.Done()
-	ping := s.cfg.PingInterval.D()
-	idle := s.cfg.IdleTimeout.D()
+	ping := s.cfg.PingInterval
+	idle := s.cfg.IdleTimeout
 	t := time.NewTicker(heartbeatTick)
 	defer t.Stop()
 	var scratch, settled []*client

@@ -34,8 +34,8 @@ func startServerWith(t testing.TB, mutate func(*config.Config), before func(*Ser
 	cfg.Listen = "127.0.0.1:0"
 	cfg.AdminListen = "127.0.0.1:0"
 	cfg.PublishKeys = []string{testKey}
-	cfg.DrainPeriod = config.Duration(50 * time.Millisecond)
-	cfg.ShutdownTimeout = config.Duration(5 * time.Second)
+	cfg.DrainPeriod = 50 * time.Millisecond
+	cfg.ShutdownTimeout = 5 * time.Second
 	derived := cfg.MaxChannelsPerCommand
 	if mutate != nil {
 		mutate(cfg)

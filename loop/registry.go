@@ -3,6 +3,7 @@ package loop
 import (
 	"sync"
 	"sync/atomic"
+	"wsfan/lib/cacheline"
 )
 
 // registry is the set of open clients, for the heartbeat and the drain. It
@@ -19,7 +20,7 @@ type registry struct {
 type bucket struct {
 	mu sync.Mutex
 	m  map[*client]struct{}
-	_  [64 - 16]byte // neighbouring bucket locks off one cache line
+	_  cacheline.Pad // neighbouring bucket locks off one cache line
 }
 
 // newRegistry returns a registry of n buckets (at least 1).

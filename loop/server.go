@@ -103,7 +103,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 		log:      log,
 		procs:    cfg.Procs(),
 		idx:      index.New[*client, chanState](cfg.IndexShards),
-		reg:      newRegistry(heartbeatBuckets(cfg.PingInterval.D())),
+		reg:      newRegistry(heartbeatBuckets(cfg.PingInterval)),
 		epoch:    newEpoch(),
 		empty:    make(chan struct{}),
 		stop:     make(chan struct{}),
@@ -277,7 +277,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// take it for reading.
 		_ = s.bus.Close()
 	}
-	s.log.Info("draining", "connections", s.conns.Load(), "drain_period", s.cfg.DrainPeriod.D())
+	s.log.Info("draining", "connections", s.conns.Load(), "drain_period", s.cfg.DrainPeriod)
 
 	s.closeAllSpread(ctx)
 	if s.conns.Load() == 0 {
@@ -307,7 +307,7 @@ func (s *Server) closeAllSpread(ctx context.Context) {
 	clients := s.reg.all()
 
 	const step = 10 * time.Millisecond
-	steps := int(s.cfg.DrainPeriod.D() / step)
+	steps := int(s.cfg.DrainPeriod / step)
 	if steps < 1 || len(clients) <= 1 {
 		for _, c := range clients {
 			c.requestClose(codec.CloseGoingAway, codec.CloseReasonShutdown, true)

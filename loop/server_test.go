@@ -327,8 +327,8 @@ func TestMaxConnections(t *testing.T) {
 
 func TestIdleConnectionIsClosed(t *testing.T) {
 	s := startServer(t, func(c *config.Config) {
-		c.PingInterval = config.Duration(100 * time.Millisecond)
-		c.IdleTimeout = config.Duration(400 * time.Millisecond)
+		c.PingInterval = 100 * time.Millisecond
+		c.IdleTimeout = 400 * time.Millisecond
 	})
 	live := dial(t, s)
 	mute := dial(t, s)

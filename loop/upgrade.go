@@ -77,7 +77,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	admitted = true
 	s.reg.add(c)
 	s.settling.add(c, c.lastSeen.Load())
-	c.checkExpiry(time.Now(), s.cfg.PingInterval.D())
+	c.checkExpiry(time.Now(), s.cfg.PingInterval)
 	s.m.accepted.Inc()
 	if s.draining.Load() {
 		// Upgraded while Shutdown began: its registry snapshot may have

@@ -1,0 +1,12 @@
+// Package cacheline keeps hot, independently written fields on cache lines
+// of their own, so that cores writing them do not steal each other's lines
+// (false sharing).
+package cacheline
+
+// Size is the stride that keeps two values apart: two 64-byte lines, since
+// x86 prefetches lines in adjacent pairs.
+const Size = 128
+
+// Pad is a field that fills Size bytes: put one between fields that
+// different cores write.
+type Pad [Size]byte
