@@ -60,7 +60,7 @@ demo-screenshot: build js-deps
 	cd $(JS) && WSFAN_BIN=$(abspath $(BIN)) WSFAN_SCREENSHOT=$(abspath docs/img/demo.png) node --test test/browser.test.js
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./loop
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./index ./codec ./hub ./server
 
 # The load scenarios of bench/ (seed, tokens, hot, churn, idle; also
 # uniform, storm, ticker), each bounded in time: server pinned to CPU 0 and

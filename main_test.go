@@ -120,12 +120,18 @@ shutdown_timeout = "10s"
 	}
 }
 
-// startBinary runs wsfan with the config text (pub/admin addresses filled
-// in) and waits until it is healthy.
+// startBinary runs wsfan with the config file at cfgPath and waits until
+// it is healthy.
 func startBinary(t *testing.T, bin, cfgPath, admin string) (*exec.Cmd, chan error) {
 	t.Helper()
+	return startBinaryLog(t, bin, cfgPath, admin, os.Stderr)
+}
+
+// startBinaryLog is startBinary with the server's log written to log.
+func startBinaryLog(t *testing.T, bin, cfgPath, admin string, log io.Writer) (*exec.Cmd, chan error) {
+	t.Helper()
 	cmd := exec.Command(bin, "-config", cfgPath)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -129,3 +129,21 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Fatalf("Load(missing) = %v; want fs.ErrNotExist", err)
 	}
 }
+
+// TestTOMLRoundTrips: what -check-config prints, comments on -1 included,
+// parses back to the same configuration.
+func TestTOMLRoundTrips(t *testing.T) {
+	d := Default()
+	d.PublishKeys = []string{"round-trip-key-0123456789"}
+	text := d.TOML()
+	if !strings.Contains(text, "max_connections_per_ip = -1 # off") || !strings.Contains(text, "max_reconnects = -1 # forever") {
+		t.Fatalf("no note on -1:\n%s", text)
+	}
+	back, err := Parse([]byte(text))
+	if err != nil {
+		t.Fatalf("the printed configuration does not parse: %v\n%s", err, text)
+	}
+	if back.TOML() != text {
+		t.Fatalf("round trip changed the configuration:\n%s\nwant\n%s", back.TOML(), text)
+	}
+}

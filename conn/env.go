@@ -1,0 +1,172 @@
+package conn
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/lesismal/llib/std/crypto/tls"
+	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
+
+	"wsfan/auth"
+	"wsfan/limits"
+	"wsfan/ws"
+)
+
+// Handler is what an Env's connections report to. Its methods run on the
+// connection's nbio executor, one at a time and in order.
+type Handler interface {
+	// Message is one whole data message (op ws.OpText or ws.OpBinary);
+	// data is recycled when it returns.
+	Message(c *Conn, op byte, data []byte)
+	// Ping is a ping from the peer, with its payload.
+	Ping(c *Conn, payload []byte)
+	// Closed is called once, when the socket is gone, with the
+	// subscriptions c held: they are the Handler's to leave.
+	Closed(c *Conn, subs Subs)
+}
+
+// Config is what every connection of an Env obeys.
+type Config struct {
+	MaxPendingBytes int // the backlog past which a slow consumer is closed
+	MaxMessageBytes int // the largest message a client may send (1009 past it)
+	Commands        *limits.CommandLimiter
+}
+
+// Env is what the connections of one server share: their limits, their
+// Handler, the writer goroutines and the connection metrics.
+type Env struct {
+	cfg     Config
+	handler Handler
+	writers []*writer
+	m       *connMetrics
+	nextID  atomic.Uint64
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// NewEnv returns an Env with writers writer goroutines (one per core),
+// registering its metrics in set. Start runs the writers.
+func NewEnv(cfg Config, writers int, h Handler, set *metrics.Set) *Env {
+	e := &Env{cfg: cfg, handler: h, m: newConnMetrics(set), stop: make(chan struct{})}
+	e.writers = make([]*writer, max(1, writers))
+	for i := range e.writers {
+		e.writers[i] = newWriter()
+	}
+	return e
+}
+
+// Start runs the writer goroutines.
+func (e *Env) Start() {
+	for _, w := range e.writers {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			w.run(e.stop)
+		}()
+	}
+}
+
+// Stop hands what the writers hold to the sockets and stops them.
+func (e *Env) Stop() {
+	close(e.stop)
+	e.wg.Wait()
+}
+
+// writerOf returns c's writer: each connection belongs to one, by id.
+func (e *Env) writerOf(c *Conn) *writer {
+	return e.writers[c.id%uint64(len(e.writers))]
+}
+
+// OnWritten is nbio's OnWrittenSize: it runs for every write to a socket,
+// with nbio's lock of the connection held, and credits the bytes to the
+// connection's backlog.
+func (e *Env) OnWritten(nc *nbio.Conn, _ []byte, n int) {
+	e.m.bytesOut.Add(n)
+	if c, ok := nc.Session().(*Conn); ok {
+		c.written.Add(int64(n))
+		if c.closing.Load() {
+			c.shutdownIfFlushedLocked()
+		}
+	}
+}
+
+// NewDetached returns a Conn that writes to w and has no socket: for
+// benchmarks and tests of what lies above the socket. w's Write must take
+// everything synchronously.
+func (e *Env) NewDetached(w net.Conn) *Conn {
+	c := &Conn{env: e, id: e.nextID.Add(1), w: w}
+	c.rd.Init(e.cfg.MaxMessageBytes, nil)
+	c.cmds.Init(e.cfg.Commands)
+	c.touch()
+	return c
+}
+
+// Upgrade takes the socket of an upgrade request over from nbhttp, makes a
+// Conn its session and answers 101 with the accept value of key. It returns
+// nil when the connection cannot be taken over: it was upgraded already (a
+// second request read from the same packet), is not one of nbio's, or
+// negotiated TLS the backlog cannot count (then it is hung up).
+func (e *Env) Upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident auth.Identity) *Conn {
+	h, ok := w.(http.Hijacker)
+	if !ok {
+		return nil
+	}
+	hijacked, _, err := h.Hijack()
+	if err != nil {
+		return nil
+	}
+	hc, ok := hijacked.(*nbhttp.Conn)
+	if !ok {
+		return nil
+	}
+	var (
+		nbc     *nbio.Conn
+		tlsConn *tls.Conn
+	)
+	switch u := hc.Conn.(type) {
+	case *nbio.Conn:
+		nbc = u
+	case *tls.Conn:
+		tlsConn = u
+		if nbc, ok = u.Conn().(*nbio.Conn); !ok {
+			return nil
+		}
+	default:
+		return nil
+	}
+	if _, ok := nbc.Session().(*nbhttp.Parser); !ok {
+		return nil // already upgraded
+	}
+	c := &Conn{env: e, id: e.nextID.Add(1), nbc: nbc, w: nbc, ip: ip, ident: ident}
+	if tlsConn != nil {
+		c.w, c.hc = tlsConn, hc
+		if c.tlsOverhead = tlsRecordOverhead(tlsConn.ConnectionState()); c.tlsOverhead == 0 {
+			// Not a suite TLSConfig offers: the backlog could not be
+			// counted. Hang up; nbio's poller closes the socket.
+			nbc.Lock()
+			shutdownFD(nbc.Hash(), syscall.SHUT_RDWR)
+			nbc.Unlock()
+			return nil
+		}
+	}
+	c.rd.Init(e.cfg.MaxMessageBytes, nil)
+	c.cmds.Init(e.cfg.Commands)
+	c.touch()
+
+	// From here nbio hands this socket's bytes to c.Parse.
+	nbc.SetSession(c)
+	hc.Parser = nil
+	_ = nbc.SetReadDeadline(time.Time{}) // the handshake timeout is over
+	var b [256]byte
+	c.wmu.Lock()
+	c.write(ws.AppendResponse(b[:0], key, ""))
+	c.wmu.Unlock()
+	return c
+}

@@ -1,0 +1,41 @@
+package conn
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+)
+
+// connMetrics are the connections' counters; no label names a connection.
+type connMetrics struct {
+	writes         *metrics.Counter
+	bytesOut       *metrics.Counter
+	slowConsumers  *metrics.Counter
+	protocolErrors *metrics.Counter
+	latency        *metrics.Histogram
+	latencyTick    atomic.Uint32
+}
+
+func newConnMetrics(set *metrics.Set) *connMetrics {
+	return &connMetrics{
+		writes:         set.NewCounter(`wsfan_socket_writes_total`),
+		bytesOut:       set.NewCounter(`wsfan_bytes_out_total`),
+		slowConsumers:  set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
+		protocolErrors: set.NewCounter(`wsfan_protocol_error_disconnects_total`),
+		latency:        set.NewHistogram(`wsfan_publish_to_write_seconds`),
+	}
+}
+
+// latencySampleMask: one write in 16 is timed, so the histogram's lock is
+// not taken on every write.
+const latencySampleMask = 15
+
+// observeLatency records, for a sample of writes, the time from the
+// acceptance of the oldest publication in the write until the write.
+func (m *connMetrics) observeLatency(acceptedNano int64) {
+	if m.latencyTick.Add(1)&latencySampleMask != 0 {
+		return
+	}
+	m.latency.Update(float64(time.Now().UnixNano()-acceptedNano) / 1e9)
+}

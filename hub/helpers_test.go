@@ -1,0 +1,96 @@
+package hub
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"wsfan/config"
+	"wsfan/conn"
+	"wsfan/limits"
+	"wsfan/ws/wstest"
+)
+
+// nopHandler ignores what detached connections would report.
+type nopHandler struct{}
+
+func (nopHandler) Message(*conn.Conn, byte, []byte) {}
+func (nopHandler) Ping(*conn.Conn, []byte)          {}
+func (nopHandler) Closed(*conn.Conn, conn.Subs)     {}
+
+// newTestHub returns a hub with history on hist (nil: off) and an Env of
+// running writers for detached connections.
+func newTestHub(tb testing.TB, hist []string) (*Hub, *conn.Env) {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.History.Channels = hist
+	set := metrics.NewSet()
+	h := New(cfg.IndexShards, cfg.History, set, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	env := conn.NewEnv(conn.Config{
+		MaxPendingBytes: cfg.MaxPendingBytes,
+		MaxMessageBytes: cfg.MaxMessageBytes,
+		Commands:        limits.NewCommandLimiter(cfg.Limits),
+	}, 2, nopHandler{}, set)
+	env.Start()
+	tb.Cleanup(env.Stop)
+	return h, env
+}
+
+// recorder is a detached connection's socket: it keeps every byte written.
+type recorder struct {
+	net.Conn
+	mu   sync.Mutex
+	cond *sync.Cond
+	buf  []byte
+}
+
+func newRecorder() *recorder {
+	r := &recorder{}
+	r.cond = sync.NewCond(&r.mu)
+	return r
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.mu.Lock()
+	r.buf = append(r.buf, b...)
+	r.mu.Unlock()
+	r.cond.Broadcast()
+	return len(b), nil
+}
+
+// next returns the next server frame's payload decoded as JSON, waiting
+// up to 5 s for it.
+func (r *recorder) next(t *testing.T) map[string]any {
+	t.Helper()
+	deadline := time.AfterFunc(5*time.Second, r.cond.Broadcast)
+	defer deadline.Stop()
+	start := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for {
+		if f, rest, err := wstest.SplitFrame(r.buf); err == nil {
+			r.buf = rest
+			var m map[string]any
+			if err := json.Unmarshal(f.Payload, &m); err != nil {
+				t.Fatalf("frame payload %q: %v", f.Payload, err)
+			}
+			return m
+		}
+		if time.Since(start) >= 5*time.Second {
+			t.Fatalf("no frame within 5 s; %d bytes pending", len(r.buf))
+		}
+		r.cond.Wait()
+	}
+}
+
+// dial returns a detached connection and what it receives.
+func dial(env *conn.Env) (*conn.Conn, *recorder) {
+	r := newRecorder()
+	return env.NewDetached(r), r
+}

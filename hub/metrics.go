@@ -1,0 +1,32 @@
+package hub
+
+import "github.com/VictoriaMetrics/metrics"
+
+// hubMetrics are the publish path's counters; no label names a channel.
+type hubMetrics struct {
+	publications  *metrics.Counter
+	deliveries    *metrics.Counter
+	publishPanics *metrics.Counter
+	histEvictions *metrics.Counter
+	recovered     *metrics.Counter
+	notRecovered  *metrics.Counter
+	fanoutSeconds *metrics.Histogram
+}
+
+func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
+	m := &hubMetrics{
+		publications:  set.NewCounter(`wsfan_publications_total`),
+		deliveries:    set.NewCounter(`wsfan_deliveries_total`),
+		publishPanics: set.NewCounter(`wsfan_publish_panics_total`),
+		histEvictions: set.NewCounter(`wsfan_history_evictions_total`),
+		recovered:     set.NewCounter(`wsfan_history_recoveries_total{result="recovered"}`),
+		notRecovered:  set.NewCounter(`wsfan_history_recoveries_total{result="not_recovered"}`),
+		fanoutSeconds: set.NewHistogram(`wsfan_fanout_duration_seconds`),
+	}
+	h.idx.RegisterMetrics(set) // per-shard lock wait and hold, sizes, patterns
+	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(h.budget.Bytes()) })
+	set.NewGauge(`wsfan_channel_entries`, func() float64 { return float64(h.idx.Entries()) })
+	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(h.idx.Subscriptions()) })
+	set.NewGauge(`wsfan_channels`, func() float64 { return float64(h.idx.Channels()) })
+	return m
+}

@@ -1,8 +1,0 @@
-//go:build !race
-
-package loop
-
-import "github.com/lesismal/nbio/nbhttp"
-
-// addRaceEdges is a no-op without -race; see race_on.go.
-func addRaceEdges(*nbhttp.Engine) {}

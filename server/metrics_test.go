@@ -1,0 +1,91 @@
+package server
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// metricLine is one sample line of the Prometheus text format.
+var metricLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$`)
+
+// scrapeMetrics fetches /metrics, checks every line parses, and returns the
+// samples by name with labels.
+func scrapeMetrics(t *testing.T, s *Server) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + s.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	b, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m := metricLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("unparsable metrics line %q", line)
+		}
+		v, err := strconv.ParseFloat(m[3], 64)
+		if err != nil {
+			t.Fatalf("bad value in %q", line)
+		}
+		out[m[1]+m[2]] = v
+	}
+	return out
+}
+
+func TestMetricsMoveWithTraffic(t *testing.T) {
+	s := startServer(t, nil)
+	before := scrapeMetrics(t, s)
+	for _, name := range []string{"wsfan_connections", "wsfan_publications_total", "wsfan_deliveries_total",
+		"wsfan_slow_consumer_disconnects_total", "process_resident_memory_bytes", "go_goroutines",
+		`wsfan_connections_rejected_total{reason="max_connections"}`, `wsfan_index_lock_wait_seconds{shard="0"}`,
+		`wsfan_index_lock_hold_seconds{shard="15"}`, `wsfan_index_shard_subscriptions{shard="3"}`, "wsfan_index_patterns",
+		"process_open_fds"} {
+		if _, ok := before[name]; !ok {
+			t.Fatalf("/metrics lacks %s", name)
+		}
+	}
+	a, b := dial(t, s), dial(t, s)
+	a.subscribe("1", "m.x")
+	b.subscribe("1", "m.x", "m.y")
+	mustPublish(t, s, `[{"channel":"m.x","data":1},{"channel":"m.x","data":2},{"channel":"m.y","data":3}]`)
+	a.expect("message")
+	a.expect("message")
+	for i := 0; i < 3; i++ {
+		b.expect("message")
+	}
+	publish(t, s, `{"channel":"bad..","data":1}`)
+
+	after := scrapeMetrics(t, s)
+	f := func(name string, want float64) {
+		t.Helper()
+		if got := after[name] - before[name]; got != want {
+			t.Fatalf("%s moved by %v; want %v", name, got, want)
+		}
+	}
+	f("wsfan_connections", 2)
+	f("wsfan_connections_accepted_total", 2)
+	f("wsfan_publications_total", 3)
+	f("wsfan_deliveries_total", 5)
+	f("wsfan_subscriptions", 3)
+	f("wsfan_channels", 2)
+	f("wsfan_publish_rejected_total", 1)
+	f("wsfan_client_commands_total", 2)
+	if after["wsfan_socket_writes_total"] < 2 || after["wsfan_bytes_out_total"] <= before["wsfan_bytes_out_total"] {
+		t.Fatalf("writes %v, bytes out %v -> %v", after["wsfan_socket_writes_total"],
+			before["wsfan_bytes_out_total"], after["wsfan_bytes_out_total"])
+	}
+}
