@@ -89,3 +89,32 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			before["wsfan_bytes_out_total"], after["wsfan_bytes_out_total"])
 	}
 }
+
+// TestMetricTypes: /metrics declares each series' type, and every _total
+// wsfan series is a counter (the NATS bridge's counts among them), never a
+// gauge. (The process_io_*_total series are the metrics library's.)
+func TestMetricTypes(t *testing.T) {
+	s := startServer(t, nil)
+	resp, err := http.Get("http://" + s.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	types := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
+			types[f[2]] = f[3]
+		}
+	}
+	for _, name := range []string{"wsfan_nats_messages_in_total", "wsfan_nats_gaps_total", "wsfan_deliveries_total"} {
+		if types[name] != "counter" {
+			t.Errorf("%s has type %q; want counter", name, types[name])
+		}
+	}
+	for name, typ := range types {
+		if strings.HasPrefix(name, "wsfan_") && strings.HasSuffix(name, "_total") && typ != "counter" {
+			t.Errorf("%s is a %s", name, typ)
+		}
+	}
+}

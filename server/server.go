@@ -27,6 +27,8 @@ import (
 
 func init() {
 	logging.SetLevel(logging.LevelError)
+	// /metrics declares each series' type (# HELP and # TYPE lines).
+	metrics.ExposeMetadata(true)
 }
 
 const (
