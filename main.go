@@ -1,11 +1,3 @@
-// Command wsfan is a WebSocket fan-out server for real-time market data.
-//
-// Usage:
-//
-//	wsfan [-config config.toml] [-check-config] [-version]
-//
-// main wires the configuration, the server and the signals together; the
-// logic lives in the packages.
 package main
 
 import (

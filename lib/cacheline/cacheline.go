@@ -1,6 +1,3 @@
-// Package cacheline keeps hot, independently written fields on cache lines
-// of their own, so that cores writing them do not steal each other's lines
-// (false sharing).
 package cacheline
 
 // Size is the stride that keeps two values apart: two 64-byte lines, since

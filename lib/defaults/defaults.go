@@ -1,4 +1,3 @@
-// Package defaults fills configuration fields left at their zero value.
 package defaults
 
 // Set sets *p to v when *p is T's zero value: a key absent from the file (or
