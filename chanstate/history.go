@@ -8,11 +8,14 @@ import (
 )
 
 // histEntry is one publication kept for recovery: its seq, when it was
-// accepted, and its ready WebSocket frame (replayed as is).
+// accepted, and its ready WebSocket frames (replayed as they are): the
+// plain frame, then the deflated one when the publication was compressed,
+// in one buffer; plain is its first plainLen bytes.
 type histEntry struct {
-	seq   uint64
-	nanos int64
-	frame []byte
+	seq      uint64
+	nanos    int64
+	frames   []byte
+	plainLen int
 }
 
 const histEntrySize = int64(unsafe.Sizeof(histEntry{}))
@@ -51,11 +54,12 @@ func NewHistory(size int, budget *Budget) *History {
 	return &History{size: size, budget: budget}
 }
 
-// Add keeps frame (copied) as publication seq. Past the budget the ring
+// Add keeps the frames of publication seq (copied): plain, and deflated
+// when it was compressed (else nil). Past the budget the ring
 // makes room by evicting its own oldest entries; when it holds nothing
 // else and still cannot, the publication is not kept, and a recovery
 // across it fails (Holds checks that seqs follow each other).
-func (h *History) Add(seq uint64, nanos int64, frame []byte) {
+func (h *History) Add(seq uint64, nanos int64, plain, deflated []byte) {
 	b := h.budget
 	if h.ring == nil {
 		h.ring = make([]histEntry, h.size)
@@ -65,7 +69,7 @@ func (h *History) Add(seq uint64, nanos int64, frame []byte) {
 	if h.count == h.size { // the ring turns: e is the oldest, reused
 		h.count--
 	}
-	if grow := int64(len(frame) - cap(e.frame)); grow > 0 {
+	if grow := int64(len(plain) + len(deflated) - cap(e.frames)); grow > 0 {
 		for b.bytes.Load()+grow > b.max && h.count > 0 {
 			h.evictOldest()
 			b.evictions.Inc()
@@ -77,10 +81,10 @@ func (h *History) Add(seq uint64, nanos int64, frame []byte) {
 			return
 		}
 	}
-	old := cap(e.frame)
-	e.seq, e.nanos = seq, nanos
-	e.frame = append(e.frame[:0], frame...)
-	b.bytes.Add(int64(cap(e.frame) - old))
+	old := cap(e.frames)
+	e.seq, e.nanos, e.plainLen = seq, nanos, len(plain)
+	e.frames = append(append(e.frames[:0], plain...), deflated...)
+	b.bytes.Add(int64(cap(e.frames) - old))
 	h.next = (h.next + 1) % h.size
 	h.count++
 }
@@ -93,8 +97,8 @@ func (h *History) evictOldest() {
 
 // free lets go of e's frame.
 func (h *History) free(e *histEntry) {
-	h.budget.bytes.Add(-int64(cap(e.frame)))
-	e.frame = nil
+	h.budget.bytes.Add(-int64(cap(e.frames)))
+	e.frames = nil
 }
 
 // Expire frees the entries accepted before notBefore, and the ring itself
@@ -125,13 +129,19 @@ func (h *History) Holds(seq, latest uint64, notBefore int64) bool {
 	return e.seq == seq+1 && e.nanos >= notBefore
 }
 
-// Each calls fn, oldest first, with the frame of every publication after
-// seq; Holds must have reported them all held.
-func (h *History) Each(seq, latest uint64, fn func(frame []byte)) {
+// Each calls fn, oldest first, with the frames of every publication after
+// seq (deflated is nil for one that was not compressed); Holds must have
+// reported them all held.
+func (h *History) Each(seq, latest uint64, fn func(plain, deflated []byte)) {
 	missed := latest - seq
 	first := h.first(missed)
 	for i := 0; i < int(missed); i++ {
-		fn(h.ring[(first+i)%h.size].frame)
+		e := &h.ring[(first+i)%h.size]
+		var deflated []byte
+		if len(e.frames) > e.plainLen {
+			deflated = e.frames[e.plainLen:]
+		}
+		fn(e.frames[:e.plainLen], deflated)
 	}
 }
 
@@ -148,7 +158,7 @@ func (h *History) Release() {
 	}
 	n := int64(h.size) * histEntrySize
 	for i := range h.ring {
-		n += int64(cap(h.ring[i].frame))
+		n += int64(cap(h.ring[i].frames))
 	}
 	h.budget.bytes.Add(-n)
 	h.ring, h.next, h.count = nil, 0, 0

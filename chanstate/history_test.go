@@ -9,7 +9,7 @@ import (
 
 func collect(h *History, after, latest uint64) []string {
 	var got []string
-	h.Each(after, latest, func(f []byte) { got = append(got, string(f)) })
+	h.Each(after, latest, func(f, z []byte) { got = append(got, string(f)+string(z)) })
 	return got
 }
 
@@ -20,7 +20,7 @@ func TestHistoryRing(t *testing.T) {
 	b := NewBudget(1<<20, set.NewCounter("evictions"))
 	h := NewHistory(3, b)
 	for seq := uint64(1); seq <= 5; seq++ {
-		h.Add(seq, int64(seq), []byte(fmt.Sprint("m", seq)))
+		h.Add(seq, int64(seq), []byte(fmt.Sprint("m", seq)), nil)
 	}
 	for _, tc := range []struct {
 		after uint64
@@ -57,13 +57,13 @@ func TestHistoryBudget(t *testing.T) {
 	ev := set.NewCounter("evictions")
 	b := NewBudget(3*histEntrySize+250, ev)
 	h := NewHistory(3, b)
-	h.Add(1, 1, make([]byte, 100))
-	h.Add(2, 2, make([]byte, 100))
-	h.Add(3, 3, make([]byte, 100)) // evicts 1
+	h.Add(1, 1, make([]byte, 100), nil)
+	h.Add(2, 2, make([]byte, 100), nil)
+	h.Add(3, 3, make([]byte, 100), nil) // evicts 1
 	if ev.Get() != 1 || h.Holds(0, 3, 0) || !h.Holds(1, 3, 0) {
 		t.Fatalf("evictions %d; holds from 1: %v", ev.Get(), h.Holds(1, 3, 0))
 	}
-	h.Add(4, 4, make([]byte, 1000)) // never fits
+	h.Add(4, 4, make([]byte, 1000), nil) // never fits
 	if h.Holds(1, 4, 0) || h.Holds(2, 4, 0) || h.Holds(3, 4, 0) {
 		t.Fatal("a recovery across a publication that was not kept succeeds")
 	}
@@ -82,5 +82,19 @@ func TestEpochs(t *testing.T) {
 	e1, e2 := a.Next(), a.Next()
 	if e1 == e2 || !a.ThisRun(e1) || a.ThisRun(b.Next()) || a.ThisRun("") {
 		t.Fatalf("epochs %q %q; ThisRun wrong", e1, e2)
+	}
+}
+
+// TestHistoryKeepsBothFrames: a compressed publication is replayed with its
+// deflated frame, an uncompressed one without.
+func TestHistoryKeepsBothFrames(t *testing.T) {
+	set := metrics.NewSet()
+	h := NewHistory(4, NewBudget(1<<20, set.NewCounter("evictions")))
+	h.Add(1, 1, []byte("plain1"), []byte("z1"))
+	h.Add(2, 2, []byte("plain2"), nil)
+	var got []string
+	h.Each(0, 2, func(p, z []byte) { got = append(got, fmt.Sprintf("%s/%s", p, z)) })
+	if fmt.Sprint(got) != "[plain1/z1 plain2/]" {
+		t.Fatalf("replayed %v", got)
 	}
 }

@@ -41,6 +41,8 @@ const (
 	DefaultHistorySize             = 100
 	DefaultHistoryTTL              = 5 * time.Minute
 	DefaultHistoryMaxBytes         = 256 << 20
+	DefaultCompressionLevel        = 1
+	DefaultCompressionMinBytes     = 128
 
 	// MinPublishKeyLen is the shortest publish key Validate accepts.
 	MinPublishKeyLen = 16
@@ -85,6 +87,16 @@ type Config struct {
 	// MaxPendingBytes bounds a connection's unsent bytes; past it the
 	// connection is closed with 1008 "slow consumer". Default 1048576.
 	MaxPendingBytes int `toml:"max_pending_bytes"`
+	// Compression accepts permessage-deflate (RFC 7692) from clients that
+	// offer it, without context takeover: each publication is compressed
+	// once, whatever its number of subscribers. Default true.
+	Compression *bool `toml:"compression"`
+	// CompressionLevel is the deflate level, 1 (fastest) to 9 (smallest).
+	// Default 1.
+	CompressionLevel int `toml:"compression_level"`
+	// CompressionMinBytes: messages shorter than this many bytes go out
+	// uncompressed, even to clients that negotiated compression. Default 128.
+	CompressionMinBytes int `toml:"compression_min_bytes"`
 	// PingInterval is how often the server pings every connection. Default 25s.
 	PingInterval time.Duration `toml:"ping_interval"`
 	// IdleTimeout closes a connection that sent nothing (no pong, no frame)
@@ -198,6 +210,12 @@ func (c *Config) ApplyDefaults() {
 	defaults.Set(&c.MaxChannelsPerCommand, min(max(DefaultMinChannelsPerCommand, c.MaxSubscriptionsPerConn), c.maxChannelsPerCommand()))
 	defaults.Set(&c.MaxMessageBytes, DefaultMaxMessageBytes)
 	defaults.Set(&c.MaxPublishBytes, DefaultMaxPublishBytes)
+	if c.Compression == nil {
+		on := true
+		c.Compression = &on
+	}
+	defaults.Set(&c.CompressionLevel, DefaultCompressionLevel)
+	defaults.Set(&c.CompressionMinBytes, DefaultCompressionMinBytes)
 	defaults.Set(&c.PingInterval, DefaultPingInterval)
 	defaults.Set(&c.IdleTimeout, DefaultIdleTimeout)
 	defaults.Set(&c.DrainPeriod, DefaultDrainPeriod)
@@ -209,6 +227,9 @@ func (c *Config) ApplyDefaults() {
 	defaults.Set(&c.History.TTL, DefaultHistoryTTL)
 	defaults.Set(&c.History.MaxBytes, DefaultHistoryMaxBytes)
 }
+
+// CompressionOn reports whether permessage-deflate is accepted.
+func (c *Config) CompressionOn() bool { return c.Compression == nil || *c.Compression }
 
 // applyEnv applies WS_CPU_LIMIT, which overrides cpu_limit.
 func (c *Config) applyEnv(getenv func(string) string) error {
@@ -265,6 +286,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPendingBytes < 4096 {
 		bad("max_pending_bytes", "%d is below 4096", c.MaxPendingBytes)
+	}
+	if c.CompressionLevel < 1 || c.CompressionLevel > 9 {
+		bad("compression_level", "%d is outside [1, 9]", c.CompressionLevel)
+	}
+	if c.CompressionMinBytes < 1 || c.CompressionMinBytes > 1<<20 {
+		bad("compression_min_bytes", "%d is outside [1, 1048576]", c.CompressionMinBytes)
 	}
 	if c.PingInterval < 100*time.Millisecond {
 		bad("ping_interval", "%v is below 100ms", c.PingInterval)

@@ -187,5 +187,8 @@ func (c *Conn) markGone() Subs {
 	c.rmu.Lock()
 	c.rd.Release()
 	c.rmu.Unlock()
+	if c.deflate {
+		c.env.m.deflateConns.Add(-1)
+	}
 	return held
 }

@@ -73,6 +73,9 @@ type Conn struct {
 	flushOnClose bool
 	// gone is set once the socket closed; nothing is written after it.
 	gone bool
+	// deflate is set at the upgrade when permessage-deflate was negotiated:
+	// publications of at least compression_min_bytes come deflated.
+	deflate bool
 	// closeSent is set once our close frame (or the echo of the peer's)
 	// was handed to the socket; guarded by wmu (it sits here to pack).
 	closeSent bool
@@ -108,6 +111,10 @@ func (c *Conn) IP() netip.Addr { return c.ip }
 
 // Identity is who the connection's token names.
 func (c *Conn) Identity() auth.Identity { return c.ident }
+
+// Deflate reports whether the connection negotiated permessage-deflate.
+// Fixed at the upgrade; safe to read without a lock.
+func (c *Conn) Deflate() bool { return c.deflate }
 
 // LastSeen is the UnixNano time of the last frame from the peer.
 func (c *Conn) LastSeen() int64 { return c.lastSeen.Load() }

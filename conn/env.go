@@ -46,6 +46,7 @@ type Env struct {
 	handler Handler
 	writers []*writer
 	m       *connMetrics
+	inflate ws.Inflaters // for the connections that negotiated deflate
 	nextID  atomic.Uint64
 	stop    chan struct{}
 	wg      sync.WaitGroup
@@ -99,21 +100,35 @@ func (e *Env) OnWritten(nc *nbio.Conn, _ []byte, n int) {
 
 // NewDetached returns a Conn that writes to w and has no socket: for
 // benchmarks and tests of what lies above the socket. w's Write must take
-// everything synchronously.
-func (e *Env) NewDetached(w net.Conn) *Conn {
+// everything synchronously. deflate is as if negotiated.
+func (e *Env) NewDetached(w net.Conn, deflate bool) *Conn {
 	c := &Conn{env: e, id: e.nextID.Add(1), w: w}
-	c.rd.Init(e.cfg.MaxMessageBytes, nil)
-	c.cmds.Init(e.cfg.Commands)
-	c.touch()
+	e.init(c, deflate)
 	return c
 }
 
+// init readies c's reader and command limit; deflate: it negotiated
+// permessage-deflate.
+func (e *Env) init(c *Conn, deflate bool) {
+	c.deflate = deflate
+	var inf ws.Inflater
+	if deflate {
+		inf = &e.inflate
+		e.m.deflateConns.Add(1)
+	}
+	c.rd.Init(e.cfg.MaxMessageBytes, inf)
+	c.cmds.Init(e.cfg.Commands)
+	c.touch()
+}
+
 // Upgrade takes the socket of an upgrade request over from nbhttp, makes a
-// Conn its session and answers 101 with the accept value of key. It returns
+// Conn its session and answers 101 with the accept value of key and, when
+// not empty, the Sec-WebSocket-Extensions answer ext (ws.NegotiateDeflate's:
+// the connection then gets and may send deflated messages). It returns
 // nil when the connection cannot be taken over: it was upgraded already (a
 // second request read from the same packet), is not one of nbio's, or
 // negotiated TLS the backlog cannot count (then it is hung up).
-func (e *Env) Upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident auth.Identity) *Conn {
+func (e *Env) Upgrade(w http.ResponseWriter, key, ext string, ip netip.Addr, ident auth.Identity) *Conn {
 	h, ok := w.(http.Hijacker)
 	if !ok {
 		return nil
@@ -156,9 +171,7 @@ func (e *Env) Upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident au
 			return nil
 		}
 	}
-	c.rd.Init(e.cfg.MaxMessageBytes, nil)
-	c.cmds.Init(e.cfg.Commands)
-	c.touch()
+	e.init(c, ext != "")
 
 	// From here nbio hands this socket's bytes to c.Parse.
 	nbc.SetSession(c)
@@ -166,7 +179,7 @@ func (e *Env) Upgrade(w http.ResponseWriter, key string, ip netip.Addr, ident au
 	_ = nbc.SetReadDeadline(time.Time{}) // the handshake timeout is over
 	var b [256]byte
 	c.wmu.Lock()
-	c.write(ws.AppendResponse(b[:0], key, ""))
+	c.write(ws.AppendResponse(b[:0], key, ext))
 	c.wmu.Unlock()
 	return c
 }

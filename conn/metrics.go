@@ -15,16 +15,19 @@ type connMetrics struct {
 	protocolErrors *metrics.Counter
 	latency        *metrics.Histogram
 	latencyTick    atomic.Uint32
+	deflateConns   atomic.Int64 // open connections that negotiated deflate
 }
 
 func newConnMetrics(set *metrics.Set) *connMetrics {
-	return &connMetrics{
+	m := &connMetrics{
 		writes:         set.NewCounter(`wsfan_socket_writes_total`),
 		bytesOut:       set.NewCounter(`wsfan_bytes_out_total`),
 		slowConsumers:  set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
 		protocolErrors: set.NewCounter(`wsfan_protocol_error_disconnects_total`),
 		latency:        set.NewHistogram(`wsfan_publish_to_write_seconds`),
 	}
+	set.NewGauge(`wsfan_connections_deflate`, func() float64 { return float64(m.deflateConns.Load()) })
+	return m
 }
 
 // latencySampleMask: one write in 16 is timed, so the histogram's lock is

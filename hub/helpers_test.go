@@ -31,7 +31,7 @@ func newTestHub(tb testing.TB, hist []string) (*Hub, *conn.Env) {
 	cfg := config.Default()
 	cfg.History.Channels = hist
 	set := metrics.NewSet()
-	h := New(cfg.IndexShards, cfg.History, set, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(cfg, set, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	env := conn.NewEnv(conn.Config{
 		MaxPendingBytes: cfg.MaxPendingBytes,
 		MaxMessageBytes: cfg.MaxMessageBytes,
@@ -92,5 +92,5 @@ func (r *recorder) next(t *testing.T) map[string]any {
 // dial returns a detached connection and what it receives.
 func dial(env *conn.Env) (*conn.Conn, *recorder) {
 	r := newRecorder()
-	return env.NewDetached(r), r
+	return env.NewDetached(r, false), r
 }

@@ -12,6 +12,7 @@ import (
 	"wsfan/config"
 	"wsfan/conn"
 	"wsfan/index"
+	"wsfan/ws"
 )
 
 // entryTTL: an entry with no subscriber is kept this long after its last
@@ -34,11 +35,16 @@ type Bus interface {
 type Hub struct {
 	idx     *index.Index[*conn.Conn, chanstate.State]
 	history config.History
-	budget  *chanstate.Budget
-	epochs  *chanstate.Epochs
-	bus     Bus
-	log     *slog.Logger
-	m       *hubMetrics
+	// deflater compresses publications for the connections that negotiated
+	// permessage-deflate: once each, and only those of at least minDeflate
+	// bytes. nil when compression is off.
+	deflater   *ws.Deflater
+	minDeflate int
+	budget     *chanstate.Budget
+	epochs     *chanstate.Epochs
+	bus        Bus
+	log        *slog.Logger
+	m          *hubMetrics
 
 	// pubMu: publishers hold it for reading; Close takes it once to wait
 	// for the publications in flight.
@@ -46,17 +52,21 @@ type Hub struct {
 	closed bool // guarded by pubMu
 }
 
-// New returns a hub of shards index shards (a power of two) keeping the
-// history hist configures, with its metrics in set.
-func New(shards int, hist config.History, set *metrics.Set, log *slog.Logger) *Hub {
+// New returns the hub of cfg (validated): its index_shards, [history] and
+// compression keys. Its metrics go in set.
+func New(cfg *config.Config, set *metrics.Set, log *slog.Logger) *Hub {
 	h := &Hub{
-		idx:     index.New[*conn.Conn, chanstate.State](shards),
-		history: hist,
-		epochs:  chanstate.NewEpochs(),
-		log:     log,
+		idx:        index.New[*conn.Conn, chanstate.State](cfg.IndexShards),
+		history:    cfg.History,
+		minDeflate: cfg.CompressionMinBytes,
+		epochs:     chanstate.NewEpochs(),
+		log:        log,
+	}
+	if cfg.CompressionOn() {
+		h.deflater = ws.NewDeflater(cfg.CompressionLevel)
 	}
 	h.m = newHubMetrics(h, set)
-	h.budget = chanstate.NewBudget(int64(hist.MaxBytes), h.m.histEvictions)
+	h.budget = chanstate.NewBudget(int64(cfg.History.MaxBytes), h.m.histEvictions)
 	return h
 }
 

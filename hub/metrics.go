@@ -11,6 +11,11 @@ type hubMetrics struct {
 	recovered     *metrics.Counter
 	notRecovered  *metrics.Counter
 	fanoutSeconds *metrics.Histogram
+	compressions  *metrics.Counter
+	compressIn    *metrics.Counter
+	compressOut   *metrics.Counter
+	plain         *metrics.Counter
+	deflated      *metrics.Counter
 }
 
 func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
@@ -22,6 +27,11 @@ func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
 		recovered:     set.NewCounter(`wsfan_history_recoveries_total{result="recovered"}`),
 		notRecovered:  set.NewCounter(`wsfan_history_recoveries_total{result="not_recovered"}`),
 		fanoutSeconds: set.NewHistogram(`wsfan_fanout_duration_seconds`),
+		compressions:  set.NewCounter(`wsfan_compressions_total`),
+		compressIn:    set.NewCounter(`wsfan_compression_bytes_in_total`),
+		compressOut:   set.NewCounter(`wsfan_compression_bytes_out_total`),
+		plain:         set.NewCounter(`wsfan_deliveries_by_encoding_total{encoding="plain"}`),
+		deflated:      set.NewCounter(`wsfan_deliveries_by_encoding_total{encoding="deflate"}`),
 	}
 	h.idx.RegisterMetrics(set) // per-shard lock wait and hold, sizes, patterns
 	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(h.budget.Bytes()) })
@@ -29,4 +39,15 @@ func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
 	set.NewGauge(`wsfan_subscriptions`, func() float64 { return float64(h.idx.Subscriptions()) })
 	set.NewGauge(`wsfan_channels`, func() float64 { return float64(h.idx.Channels()) })
 	return m
+}
+
+// count adds one publication's deliveries.
+func (m *hubMetrics) count(n *deliveries) {
+	m.deliveries.Add(n.plain + n.deflated)
+	if n.plain > 0 {
+		m.plain.Add(n.plain)
+	}
+	if n.deflated > 0 {
+		m.deflated.Add(n.deflated)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"wsfan/chanstate"
 	"wsfan/codec"
 	"wsfan/conn"
-	"wsfan/lib/bytespool"
 )
 
 // Publish delivers validated publications, in order, to every subscriber
@@ -42,12 +41,14 @@ func (h *Hub) Deliver(channel string, data []byte) {
 	h.deliver(channel, data, now.UnixMilli(), now.UnixNano())
 }
 
-// deliver encodes one publication once, as one WebSocket frame, and appends
-// those bytes to the outbound buffer of each subscriber of the channel and
-// of every pattern that matches it, under the channel's lock (so seq order
-// is the same for every subscriber) and the patterns' read locks (so that
-// an unsubscribe that returned sees no later delivery). A panic on the way
-// is logged and counted; the locks are released and the hub goes on.
+// deliver encodes one publication once, as one WebSocket frame (and, for
+// subscribers that negotiated permessage-deflate, compresses it once into
+// a second frame), and appends those bytes to the outbound buffer of each
+// subscriber of the channel and of every pattern that matches it, under the
+// channel's lock (so seq order is the same for every subscriber) and the
+// patterns' read locks (so that an unsubscribe that returned sees no later
+// delivery). A panic on the way is logged and counted; the locks are
+// released and the hub goes on.
 func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 	defer h.recoverPublish(channel)
 	h.m.publications.Inc()
@@ -81,34 +82,34 @@ func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 	if ch.Len() == 0 && len(patterns) == 0 && !st.History() {
 		return
 	}
-	buf := bytespool.Get()
-	defer func() { bytespool.Put(buf) }()
-	frame := codec.AppendMessageFrame((*buf)[:0], channel, st.Seq, ts, data)
-	*buf = frame
+	var f frames
+	f.encode(h, channel, st.Seq, ts, data)
+	defer f.release()
+	var n deliveries
+	for _, c := range ch.Members() {
+		frame, deflated := f.forConn(c)
+		n.add(c.EnqueueMessage(frame, nowNano), deflated)
+	}
+	if len(patterns) > 0 {
+		deliverPatterns(ch, patterns, &f, nowNano, &n)
+	}
 	if st.History() {
+		// The deflated frame, if a subscriber needed it, is kept too: a
+		// replay to a deflate client sends it as it is.
 		if st.Ring == nil {
 			st.Ring = chanstate.NewHistory(h.history.Size, h.budget)
 		}
-		st.Ring.Add(st.Seq, nowNano, frame)
+		st.Ring.Add(st.Seq, nowNano, f.plain, f.deflated)
 	}
-	delivered := 0
-	for _, c := range ch.Members() {
-		if c.EnqueueMessage(frame, nowNano) {
-			delivered++
-		}
-	}
-	if len(patterns) > 0 {
-		delivered += deliverPatterns(ch, patterns, frame, nowNano)
-	}
-	h.m.deliveries.Add(delivered)
+	h.m.count(&n)
 }
 
-// deliverPatterns enqueues frame for the members of the matching patterns,
+// deliverPatterns enqueues f for the members of the matching patterns,
 // once per connection: a member that also holds the channel, or an earlier
 // pattern in the list, got it already. It holds every pattern's read lock
 // for the whole walk, taken in the list's (lock) order, so that those
 // memberships cannot change under the check.
-func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, frame []byte, nowNano int64) int {
+func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, f *frames, nowNano int64, n *deliveries) {
 	for _, p := range patterns {
 		p.RLock()
 	}
@@ -117,7 +118,6 @@ func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, frame []byte, nowNa
 			p.RUnlock()
 		}
 	}()
-	delivered := 0
 	for i, p := range patterns {
 		// The common case needs no check: nothing else was walked yet.
 		check := ch.Len() > 0 || i > 0
@@ -125,12 +125,10 @@ func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, frame []byte, nowNa
 			if check && holdsAny(c, ch, patterns[:i]) {
 				continue
 			}
-			if c.EnqueueMessage(frame, nowNano) {
-				delivered++
-			}
+			frame, deflated := f.forConn(c)
+			n.add(c.EnqueueMessage(frame, nowNano), deflated)
 		}
 	}
-	return delivered
 }
 
 // holdsAny reports whether c holds ch or one of patterns: whether a walk

@@ -106,7 +106,13 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 	})
 	for _, r := range replays {
 		if r.ok && r.after != r.st.Seq {
-			r.st.Ring.Each(r.after, r.st.Seq, func(frame []byte) { c.EnqueueLocked(frame) })
+			r.st.Ring.Each(r.after, r.st.Seq, func(plain, deflated []byte) {
+				if deflated != nil && c.Deflate() {
+					c.EnqueueLocked(deflated)
+				} else {
+					c.EnqueueLocked(plain)
+				}
+			})
 		}
 	}
 	return added

@@ -58,7 +58,7 @@ func frameCases(h *hostile) {
 	h.closed("ping over 125 bytes", 1002, "control frame over 125 bytes", wstest.Frame(wstest.FinPing, make([]byte, 126), false))
 	h.closed("close over 125 bytes", 1002, "control frame over 125 bytes", wstest.Frame(wstest.FinClose, wstest.ClosePayload(1000, strings.Repeat("r", 124)), false))
 	h.closed("fragmented ping", 1002, "fragmented control frame", wstest.Frame(0x09, []byte("p"), false))
-	h.closed("RSV1 set", 1002, "RSV1 set without permessage-deflate on a first data frame", wstest.Frame(0xC1, []byte(`{"type":"heartbeat"}`), false))
+	h.closed("RSV1 set", 1002, "RSV1 set without permessage-deflate", wstest.Frame(0xC1, []byte(`{"type":"heartbeat"}`), false))
 	h.closed("RSV2 set", 1002, "reserved bits set", wstest.Frame(0xA1, []byte(`{"type":"heartbeat"}`), false))
 	h.closed("RSV3 set", 1002, "reserved bits set", wstest.Frame(0x91, []byte(`{"type":"heartbeat"}`), false))
 	h.closed("reserved data opcode 3", 1002, "reserved opcode", wstest.Frame(0x83, []byte("x"), false))

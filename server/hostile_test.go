@@ -207,6 +207,7 @@ func TestHostileInputs(t *testing.T) {
 	httpCases(h)
 	publishCases(h)
 	peerCases(h)
+	deflateCases(h)
 	if len(h.cases) < minHostileCases {
 		t.Fatalf("%d cases; want at least %d", len(h.cases), minHostileCases)
 	}

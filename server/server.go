@@ -112,7 +112,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	s.perIP = limits.NewPerIP(cfg.Limits.MaxConnectionsPerIP)
 	s.connRate = limits.NewConnRate(cfg.Limits)
 	s.m = newServerMetrics(s)
-	s.hub = hub.New(cfg.IndexShards, cfg.History, s.set, log)
+	s.hub = hub.New(cfg, s.set, log)
 	s.env = conn.NewEnv(conn.Config{
 		MaxPendingBytes: cfg.MaxPendingBytes,
 		MaxMessageBytes: cfg.MaxMessageBytes,

@@ -63,7 +63,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, s.m.rejectedLimit, http.StatusServiceUnavailable, "too many connections")
 		return
 	}
-	c := s.env.Upgrade(w, key, ip, ident)
+	ext := ""
+	if s.cfg.CompressionOn() {
+		ext = ws.NegotiateDeflate(r.Header.Values("Sec-WebSocket-Extensions"))
+	}
+	c := s.env.Upgrade(w, key, ext, ip, ident)
 	if c == nil {
 		s.conns.Add(-1)
 		s.m.rejectedUpgrade.Inc()

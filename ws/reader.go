@@ -224,8 +224,10 @@ func (r *Reader) check(b0, op byte, fin, masked bool, n uint64, h Handler) {
 		why = "frame not masked"
 	case b0&0x30 != 0:
 		why = "reserved bits set"
-	case b0&rsv1Bit != 0 && (r.inflater == nil || (op != OpText && op != OpBinary)):
-		why = "RSV1 set without permessage-deflate on a first data frame"
+	case b0&rsv1Bit != 0 && r.inflater == nil:
+		why = "RSV1 set without permessage-deflate"
+	case b0&rsv1Bit != 0 && op != OpText && op != OpBinary:
+		why = "RSV1 set on a control or continuation frame"
 	case op >= OpClose && op > OpPong:
 		why = "reserved opcode"
 	case op >= OpClose && !fin:

@@ -76,7 +76,7 @@ func TestReaderRules(t *testing.T) {
 
 	// Refused: the framing is broken, nothing more is parsed.
 	f("unmasked", cat(fr(wstest.FinText, []byte("a"), true), text("b")), "error 1002 frame not masked")
-	f("RSV1", fr(0xC1, []byte("a"), false), "error 1002 RSV1 set without permessage-deflate on a first data frame")
+	f("RSV1", fr(0xC1, []byte("a"), false), "error 1002 RSV1 set without permessage-deflate")
 	f("RSV2", fr(0xA1, []byte("a"), false), "error 1002 reserved bits set")
 	f("RSV3", fr(0x91, []byte("a"), false), "error 1002 reserved bits set")
 	f("opcode 3", fr(0x83, []byte("a"), false), "error 1002 reserved opcode")
