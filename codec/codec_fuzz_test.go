@@ -252,8 +252,8 @@ func FuzzAppendJSONString(f *testing.F) {
 		if n := jsonStringLen(s); n != len(b) {
 			t.Fatalf("jsonStringLen(%q) = %d; AppendJSONString wrote %d bytes", s, n, len(b))
 		}
-		lo, hi := messageLenBounds(s, []byte("{}"))
-		for _, n := range []int{messageLen(s, 0, 0, []byte("{}")), messageLen(s, math.MaxUint64, math.MinInt64, []byte("{}"))} {
+		lo, hi := messageLenBounds(s, 0, []byte("{}"))
+		for _, n := range []int{messageLen(s, 0, 0, 0, []byte("{}")), messageLen(s, math.MaxUint64, 0, math.MinInt64, []byte("{}"))} {
 			if n < lo || n > hi {
 				t.Fatalf("messageLen(%q) = %d; outside messageLenBounds [%d, %d]", s, n, lo, hi)
 			}

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
 
@@ -26,6 +27,7 @@ type Position struct {
 const (
 	msgPrefix = `{"type":"message","channel":`
 	msgSeq    = `,"seq":`
+	msgConfl  = `,"conflated":`
 	msgTS     = `,"ts":`
 	msgData   = `,"data":`
 	msgSuffix = `}`
@@ -39,16 +41,21 @@ const (
 // allocates nothing when dst has capacity for the result, and grows dst at
 // most once otherwise.
 func AppendMessage(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
-	_, hi := messageLenBounds(channel, data)
-	return appendMessage(slices.Grow(dst, hi), channel, seq, ts, data)
+	_, hi := messageLenBounds(channel, 0, data)
+	return appendMessage(slices.Grow(dst, hi), channel, seq, 0, ts, data)
 }
 
-// appendMessage is AppendMessage without the up-front growth.
-func appendMessage(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
+// appendMessage is AppendMessage without the up-front growth, with
+// "conflated":conflated after seq when conflated is not 0.
+func appendMessage(dst []byte, channel string, seq, conflated uint64, ts int64, data []byte) []byte {
 	dst = append(dst, msgPrefix...)
 	dst = AppendJSONString(dst, channel)
 	dst = append(dst, msgSeq...)
 	dst = strconv.AppendUint(dst, seq, 10)
+	if conflated > 0 {
+		dst = append(dst, msgConfl...)
+		dst = strconv.AppendUint(dst, conflated, 10)
+	}
 	dst = append(dst, msgTS...)
 	dst = strconv.AppendInt(dst, ts, 10)
 	dst = append(dst, msgData...)
@@ -63,9 +70,14 @@ func appendMessage(dst []byte, channel string, seq uint64, ts int64, data []byte
 // msgFixedLen is the length of the envelope's fixed parts.
 const msgFixedLen = len(msgPrefix) + len(msgSeq) + len(msgTS) + len(msgData) + len(msgSuffix)
 
-// messageLen returns the length of AppendMessage's envelope without encoding it.
-func messageLen(channel string, seq uint64, ts int64, data []byte) int {
-	return msgFixedLen + jsonStringLen(channel) + uintLen(seq) + intLen(ts) + envDataLen(data)
+// messageLen returns the length of appendMessage's envelope without
+// encoding it.
+func messageLen(channel string, seq, conflated uint64, ts int64, data []byte) int {
+	n := msgFixedLen + jsonStringLen(channel) + uintLen(seq) + intLen(ts) + envDataLen(data)
+	if conflated > 0 {
+		n += len(msgConfl) + uintLen(conflated)
+	}
+	return n
 }
 
 // envDataLen returns the length data takes in the envelope.
@@ -79,8 +91,11 @@ func envDataLen(data []byte) int {
 // messageLenBounds returns cheap lower and upper bounds of messageLen for
 // any seq and ts: a channel byte takes 1 to 6 bytes once escaped, a number 1
 // to 20.
-func messageLenBounds(channel string, data []byte) (lo, hi int) {
+func messageLenBounds(channel string, conflated uint64, data []byte) (lo, hi int) {
 	n := msgFixedLen + 2 + envDataLen(data)
+	if conflated > 0 {
+		n += len(msgConfl) + uintLen(conflated)
+	}
 	return n + len(channel) + 1 + 1, n + 6*len(channel) + 20 + 20
 }
 
@@ -94,14 +109,21 @@ func messageLenBounds(channel string, data []byte) (lo, hi int) {
 // envelopes near 125 or 65535 bytes; those are measured exactly first. The
 // payload is then encoded in place after the header and never moved.
 func AppendMessageFrame(dst []byte, channel string, seq uint64, ts int64, data []byte) []byte {
-	lo, hi := messageLenBounds(channel, data)
+	return AppendConflatedFrame(dst, channel, seq, 0, ts, data)
+}
+
+// AppendConflatedFrame is AppendMessageFrame for a message of a conflated
+// channel that stands for conflated earlier publications it replaced: its
+// envelope carries "conflated":N after seq (none when conflated is 0).
+func AppendConflatedFrame(dst []byte, channel string, seq, conflated uint64, ts int64, data []byte) []byte {
+	lo, hi := messageLenBounds(channel, conflated, data)
 	hl := ws.HeaderLen(lo)
 	if hl != ws.HeaderLen(hi) {
-		hl = ws.HeaderLen(messageLen(channel, seq, ts, data))
+		hl = ws.HeaderLen(messageLen(channel, seq, conflated, ts, data))
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, hl+hi)[:start+hl]
-	dst = appendMessage(dst, channel, seq, ts, data)
+	dst = appendMessage(dst, channel, seq, conflated, ts, data)
 	n := len(dst) - start - hl
 	if ws.HeaderLen(n) != hl {
 		// A header that disagrees with its payload would desynchronise every
@@ -250,4 +272,29 @@ func intLen(n int64) int {
 		return 1 + uintLen(uint64(-n)) // -MinInt64 wraps to its own magnitude as uint64
 	}
 	return uintLen(uint64(n))
+}
+
+// AppendReconflated appends frame, a message frame of AppendMessageFrame
+// (without a conflated count), with "conflated":conflated added after its
+// seq, as AppendConflatedFrame would have built it, and returns the
+// extended slice. It is for a history replay, which has the frames, not
+// the publications.
+func AppendReconflated(dst, frame []byte, conflated uint64) []byte {
+	hl := 2
+	switch frame[1] & 0x7f {
+	case 126:
+		hl = 4
+	case 127:
+		hl = 10
+	}
+	payload := frame[hl:]
+	i := bytes.Index(payload, []byte(msgTS)) // channel names hold no quote: the first is the envelope's
+	var num [20]byte
+	k := strconv.AppendUint(num[:0], conflated, 10)
+	n := len(payload) + len(msgConfl) + len(k)
+	dst = ws.AppendFrameHeader(dst, ws.OpText, n)
+	dst = append(dst, payload[:i]...)
+	dst = append(dst, msgConfl...)
+	dst = append(dst, k...)
+	return append(dst, payload[i:]...)
 }

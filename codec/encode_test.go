@@ -68,7 +68,7 @@ func TestAppendMessage(t *testing.T) {
 		if !bytes.HasSuffix(b, []byte(`,"data":`+wantData+`}`)) || string(env.Data) != wantData {
 			t.Fatalf("AppendMessage data = %s; want %s byte for byte", env.Data, wantData)
 		}
-		if n := messageLen(channel, seq, ts, []byte(data)); n != len(b) {
+		if n := messageLen(channel, seq, 0, ts, []byte(data)); n != len(b) {
 			t.Fatalf("messageLen = %d; AppendMessage wrote %d bytes", n, len(b))
 		}
 	}
@@ -237,7 +237,7 @@ func TestAppendMessageFrame(t *testing.T) {
 		for _, num := range nums {
 			for _, total := range []int{125, 126, 65535, 65536} {
 				for d := -8; d <= 8; d++ {
-					dataLen := total + d - messageLen(ch, num.seq, num.ts, []byte("00"))
+					dataLen := total + d - messageLen(ch, num.seq, 0, num.ts, []byte("00"))
 					if dataLen < 2 {
 						continue
 					}
@@ -271,5 +271,41 @@ func TestAckBound(t *testing.T) {
 	ok := true
 	if b := AppendSubscriptionAck(nil, id, subscribed, nil, math.MaxInt, positions, &ok); len(b) > n*MaxAckBytesPerChannel+1024 {
 		t.Fatalf("ack of %d subscriptions: %d bytes; bound %d", n, len(b), n*MaxAckBytesPerChannel+1024)
+	}
+}
+
+// TestConflatedFrame: the conflated count sits after seq, only when not 0,
+// and the frame's header fits its payload at every size class edge.
+func TestConflatedFrame(t *testing.T) {
+	f := AppendConflatedFrame(nil, "token.BTC.ticker", 16, 4, 1764633600000, []byte(`{"p":1}`))
+	want := `{"type":"message","channel":"token.BTC.ticker","seq":16,"conflated":4,"ts":1764633600000,"data":{"p":1}}`
+	if string(f[2:]) != want || int(f[1]) != len(want) {
+		t.Fatalf("frame %q", f)
+	}
+	if f0 := AppendConflatedFrame(nil, "a.b", 1, 0, 1, []byte(`1`)); string(f0) != string(AppendMessageFrame(nil, "a.b", 1, 1, []byte(`1`))) {
+		t.Fatalf("conflated 0 differs from a plain message: %q", f0)
+	}
+	for n := 60; n < 70000; n += 1 + n/50 {
+		data := []byte(`"` + strings.Repeat("x", n) + `"`)
+		for _, k := range []uint64{1, 99, 1 << 40} {
+			fr := AppendConflatedFrame(nil, "c.d", 7, k, 1, data)
+			if got := messageLen("c.d", 7, k, 1, data); got+ws.HeaderLen(got) != len(fr) {
+				t.Fatalf("n=%d k=%d: frame %d bytes, messageLen %d", n, k, len(fr), got)
+			}
+		}
+	}
+}
+
+// TestReconflated: a plain frame with a conflated count added is the frame
+// AppendConflatedFrame builds, across header sizes.
+func TestReconflated(t *testing.T) {
+	for _, n := range []int{1, 60, 100, 125, 200, 65000, 70000} {
+		data := []byte(`"` + strings.Repeat("y", n) + `"`)
+		plain := AppendMessageFrame(nil, "token.X.ticker", 99, 1764633600000, data)
+		got := AppendReconflated(nil, plain, 12)
+		want := AppendConflatedFrame(nil, "token.X.ticker", 99, 12, 1764633600000, data)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("n=%d: %q\nwant %q", n, got[:40], want[:40])
+		}
 	}
 }

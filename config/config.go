@@ -41,6 +41,8 @@ const (
 	DefaultHistorySize             = 100
 	DefaultHistoryTTL              = 5 * time.Minute
 	DefaultHistoryMaxBytes         = 256 << 20
+	DefaultConflationInterval      = 100 * time.Millisecond
+	DefaultConflationSendBuffer    = 32 << 10
 	DefaultCompressionLevel        = 1
 	DefaultCompressionMinBytes     = 128
 
@@ -127,6 +129,9 @@ type Config struct {
 	NATS cluster.Config `toml:"nats"`
 	// History configures per-channel history and recovery ([history]).
 	History History `toml:"history"`
+	// Conflation configures channels that deliver the latest value
+	// ([conflation]).
+	Conflation Conflation `toml:"conflation"`
 	// CPULimit sets GOMAXPROCS and the number of pollers; the WS_CPU_LIMIT
 	// environment variable overrides it. 0: the runtime's (cgroup-aware)
 	// default.
@@ -148,6 +153,23 @@ type History struct {
 	// by evicting its own oldest publications, counted in
 	// wsfan_history_evictions_total. Default 268435456 (256 MiB).
 	MaxBytes int `toml:"max_bytes"`
+}
+
+// Conflation is the [conflation] section: channels that deliver at most
+// one message per interval, the latest (PROTOCOL.md, "Conflation").
+type Conflation struct {
+	// Channels are the channel patterns ('*' one token, a trailing '>' one
+	// or more) whose publications are conflated. Default: none.
+	Channels []string `toml:"channels"`
+	// Interval: at most one delivery per channel per interval. Default
+	// "100ms".
+	Interval time.Duration `toml:"interval"`
+	// SocketSendBuffer caps the kernel send buffer (SO_SNDBUF, in bytes;
+	// the kernel doubles it) of a connection once it subscribes to a
+	// conflated channel, or a pattern that can match one: what waits in
+	// the kernel cannot be replaced by a newer value, what waits in wsfan
+	// can. -1: leave the kernel's autotuned buffer. Default 32768.
+	SocketSendBuffer int `toml:"socket_send_buffer"`
 }
 
 // Default returns a Config with every default filled in.
@@ -226,6 +248,8 @@ func (c *Config) ApplyDefaults() {
 	defaults.Set(&c.History.Size, DefaultHistorySize)
 	defaults.Set(&c.History.TTL, DefaultHistoryTTL)
 	defaults.Set(&c.History.MaxBytes, DefaultHistoryMaxBytes)
+	defaults.Set(&c.Conflation.Interval, DefaultConflationInterval)
+	defaults.Set(&c.Conflation.SocketSendBuffer, DefaultConflationSendBuffer)
 }
 
 // CompressionOn reports whether permessage-deflate is accepted.
@@ -324,6 +348,17 @@ func (c *Config) Validate() error {
 	}
 	if c.History.TTL < time.Second {
 		bad("history.ttl", "%v is below 1s", c.History.TTL)
+	}
+	for i, p := range c.Conflation.Channels {
+		if !index.ValidPattern(p) {
+			bad("conflation.channels", "entry %d (%q) is not a channel or pattern", i, p)
+		}
+	}
+	if v := c.Conflation.Interval; v < time.Millisecond || v > time.Minute {
+		bad("conflation.interval", "%v is outside [1ms, 1m]", v)
+	}
+	if v := c.Conflation.SocketSendBuffer; v != -1 && (v < 2048 || v > 64<<20) {
+		bad("conflation.socket_send_buffer", "%d is neither -1 nor in [2048, 67108864]", v)
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		bad("cert_file", "cert_file and key_file must be set together")

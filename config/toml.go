@@ -74,4 +74,5 @@ var minusOne = map[string]string{
 	"limits.new_connections_per_ip_per_second": "off",
 	"limits.commands_per_second":               "off",
 	"nats.max_reconnects":                      "forever",
+	"conflation.socket_send_buffer":            "the kernel's",
 }

@@ -39,6 +39,7 @@ func (c *Conn) requestCloseLocked(code int, reason string, flush bool) bool {
 	if !flush {
 		bytespool.Put(c.out)
 		c.out = nil
+		c.handedOutLocked()
 	}
 	c.scheduleLocked()
 	return true
@@ -132,6 +133,7 @@ func (c *Conn) peerClose(code int, reason string) {
 		c.closeCode, c.closeReason = int16(code), reason
 		bytespool.Put(c.out)
 		c.out = nil
+		c.handedOutLocked()
 	}
 	c.mu.Unlock()
 
@@ -175,6 +177,7 @@ func (c *Conn) markGone() Subs {
 	c.gone = true
 	bytespool.Put(c.out)
 	c.out = nil
+	c.handedOutLocked()
 	held := c.subs
 	c.subs = Subs{}
 	c.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lesismal/nbio"
@@ -35,8 +36,11 @@ type Conn struct {
 	// path finds the TLS state through it (UnderlayerConn); nil for plain.
 	hc *nbhttp.Conn
 	ip netip.Addr
-	// ident is who the connection's JWT names (anonymous without auth).
-	ident auth.Identity
+	// subject and expires are who the connection's JWT names and when it
+	// expires (UnixNano; 0: never), kept apart from auth.Identity to save
+	// the bytes of a time.Time; see Identity.
+	subject string
+	expires int64
 	// cmds limits the command rate; used on the connection's executor only.
 	cmds limits.CommandBucket
 
@@ -60,6 +64,9 @@ type Conn struct {
 	mu sync.Mutex
 	// out holds frames not yet handed to the socket; nil when there are none.
 	out *[]byte
+	// latest says where the messages of conflated channels lie in out, so
+	// that a newer one replaces an unsent one; nil until the first.
+	latest *[]unsent
 	// outSince is when the oldest publication in out was accepted
 	// (UnixNano; 0 when out holds none), for the publish-to-write latency.
 	outSince int64
@@ -76,6 +83,10 @@ type Conn struct {
 	// deflate is set at the upgrade when permessage-deflate was negotiated:
 	// publications of at least compression_min_bytes come deflated.
 	deflate bool
+	// anonymous: the connection presented no token.
+	anonymous bool
+	// sndbufSet: CapSendBuffer ran; changed on the executor only.
+	sndbufSet bool
 	// closeSent is set once our close frame (or the echo of the peer's)
 	// was handed to the socket; guarded by wmu (it sits here to pack).
 	closeSent bool
@@ -90,6 +101,11 @@ type Conn struct {
 	// wmu serialises handing bytes to the socket, so that the close frame
 	// is the last frame written. closeSent and timer are guarded by wmu.
 	wmu sync.Mutex
+	// deferred is set while out waits for nbio to hand its queue to the
+	// kernel (a socket that does not keep up): OnWritten then schedules
+	// the flush, so that unsent bytes stay in out, where a conflated
+	// channel's newer message can replace an older one.
+	deferred atomic.Bool
 	// closing is set once the close frame was handed to the socket (after
 	// its bytes count in handed); from then on each write nbio reports
 	// checks whether everything went out, to shut the socket down.
@@ -110,7 +126,21 @@ func (c *Conn) ID() uint64 { return c.id }
 func (c *Conn) IP() netip.Addr { return c.ip }
 
 // Identity is who the connection's token names.
-func (c *Conn) Identity() auth.Identity { return c.ident }
+func (c *Conn) Identity() auth.Identity {
+	id := auth.Identity{Subject: c.subject, Anonymous: c.anonymous}
+	if c.expires != 0 {
+		id.Expires = time.Unix(0, c.expires)
+	}
+	return id
+}
+
+// setIdentity records id.
+func (c *Conn) setIdentity(id auth.Identity) {
+	c.subject, c.anonymous = id.Subject, id.Anonymous
+	if !id.Expires.IsZero() {
+		c.expires = id.Expires.UnixNano()
+	}
+}
 
 // Deflate reports whether the connection negotiated permessage-deflate.
 // Fixed at the upgrade; safe to read without a lock.
@@ -166,3 +196,27 @@ func (c *Conn) Idle() bool {
 // CloseHanded reports whether c's close frame (or the echo of the peer's)
 // was handed to the socket.
 func (c *Conn) CloseHanded() bool { return c.closing.Load() }
+
+// Backlog returns the bytes queued for c and not yet taken by the kernel:
+// its unsent buffer and what nbio holds. For tests and debugging.
+func (c *Conn) Backlog() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.backlogLocked()
+}
+
+// CapSendBuffer sets the socket's kernel send buffer (SO_SNDBUF) to bytes,
+// once: for a connection to conflated channels, so that what waits for it
+// waits in its buffer, where a newer value can replace an older one. It
+// runs on the connection's executor.
+func (c *Conn) CapSendBuffer(bytes int) {
+	if c.sndbufSet || c.nbc == nil {
+		return
+	}
+	c.sndbufSet = true
+	c.nbc.Lock() // the descriptor cannot be closed and reused meanwhile
+	defer c.nbc.Unlock()
+	if closed, _ := c.nbc.IsClosed(); !closed {
+		_ = syscall.SetsockoptInt(c.nbc.Hash(), syscall.SOL_SOCKET, syscall.SO_SNDBUF, bytes)
+	}
+}

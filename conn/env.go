@@ -95,6 +95,9 @@ func (e *Env) OnWritten(nc *nbio.Conn, _ []byte, n int) {
 		if c.closing.Load() {
 			c.shutdownIfFlushedLocked()
 		}
+		if !c.busy() && c.deferred.CompareAndSwap(true, false) {
+			c.kick()
+		}
 	}
 }
 
@@ -159,7 +162,8 @@ func (e *Env) Upgrade(w http.ResponseWriter, key, ext string, ip netip.Addr, ide
 	if _, ok := nbc.Session().(*nbhttp.Parser); !ok {
 		return nil // already upgraded
 	}
-	c := &Conn{env: e, id: e.nextID.Add(1), nbc: nbc, w: nbc, ip: ip, ident: ident}
+	c := &Conn{env: e, id: e.nextID.Add(1), nbc: nbc, w: nbc, ip: ip}
+	c.setIdentity(ident)
 	if tlsConn != nil {
 		c.w, c.hc = tlsConn, hc
 		if c.tlsOverhead = tlsRecordOverhead(tlsConn.ConnectionState()); c.tlsOverhead == 0 {

@@ -13,6 +13,7 @@ type connMetrics struct {
 	bytesOut       *metrics.Counter
 	slowConsumers  *metrics.Counter
 	protocolErrors *metrics.Counter
+	replaced       *metrics.Counter
 	latency        *metrics.Histogram
 	latencyTick    atomic.Uint32
 	deflateConns   atomic.Int64 // open connections that negotiated deflate
@@ -24,6 +25,7 @@ func newConnMetrics(set *metrics.Set) *connMetrics {
 		bytesOut:       set.NewCounter(`wsfan_bytes_out_total`),
 		slowConsumers:  set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
 		protocolErrors: set.NewCounter(`wsfan_protocol_error_disconnects_total`),
+		replaced:       set.NewCounter(`wsfan_conflation_replaced_unsent_total`),
 		latency:        set.NewHistogram(`wsfan_publish_to_write_seconds`),
 	}
 	set.NewGauge(`wsfan_connections_deflate`, func() float64 { return float64(m.deflateConns.Load()) })

@@ -38,8 +38,8 @@ func (c *Conn) Enqueue(frame []byte) bool {
 func (c *Conn) EnqueueMessage(frame []byte, acceptedNano int64) bool {
 	c.mu.Lock()
 	ok := c.EnqueueLocked(frame)
-	if ok && c.outSince == 0 {
-		c.outSince = acceptedNano
+	if ok {
+		c.stampLocked(acceptedNano)
 	}
 	c.mu.Unlock()
 	return ok
@@ -95,6 +95,16 @@ func (c *Conn) Pong(payload []byte) {
 	c.Enqueue(append(ws.AppendFrameHeader(b[:0], ws.OpPong, len(payload)), payload...))
 }
 
+// kick schedules the flush deferred while the socket was busy. nbio's lock
+// of the socket is held (OnWritten).
+func (c *Conn) kick() {
+	c.mu.Lock()
+	if c.out != nil || c.closeCode != 0 {
+		c.scheduleLocked()
+	}
+	c.mu.Unlock()
+}
+
 func (c *Conn) scheduleLocked() {
 	if !c.queued {
 		c.queued = true
@@ -102,13 +112,31 @@ func (c *Conn) scheduleLocked() {
 	}
 }
 
+// busy reports whether nbio still queues bytes for the socket: the kernel
+// took less than was handed to it.
+func (c *Conn) busy() bool { return c.handed.Load() != c.written.Load() }
+
 // flush hands c's pending bytes to the socket in one write, followed by the
-// close frame when one was requested. Only c's writer calls it.
+// close frame when one was requested. While nbio still queues earlier
+// bytes for a socket that does not keep up, data waits in out (OnWritten
+// schedules the flush once nbio's queue is empty); a close goes at once.
+// Only c's writer calls it.
 func (c *Conn) flush() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 
 	c.mu.Lock()
+	if c.closeCode == 0 && !c.gone && c.busy() {
+		c.queued = false
+		c.deferred.Store(true)
+		if c.busy() { // else OnWritten may have missed the flag: go on
+			c.mu.Unlock()
+			return
+		}
+		c.deferred.Store(false)
+		c.queued = true
+	}
+	c.handedOutLocked()
 	out := c.out
 	since := c.outSince
 	c.out = nil

@@ -40,7 +40,7 @@ func orderBook(levels int, seed int) []byte {
 }
 
 // frameSink keeps the last frame written to a detached connection and
-// counts the writes.
+// counts the frames (a write may carry several).
 type frameSink struct {
 	net.Conn
 	mu   sync.Mutex
@@ -57,14 +57,21 @@ func newSink() *frameSink {
 
 func (s *frameSink) Write(b []byte) (int, error) {
 	s.mu.Lock()
-	s.last = append(s.last[:0], b...)
-	s.n++
+	for rest := b; len(rest) > 0; {
+		_, after, err := wstest.SplitFrame(rest)
+		if err != nil {
+			panic(err)
+		}
+		s.last = append(s.last[:0], rest[:len(rest)-len(after)]...)
+		s.n++
+		rest = after
+	}
 	s.mu.Unlock()
 	s.cond.Broadcast()
 	return len(b), nil
 }
 
-// wait waits up to 5 s for the n-th write.
+// wait waits up to 5 s for the n-th frame.
 func (s *frameSink) wait(t *testing.T, n int) {
 	t.Helper()
 	timer := time.AfterFunc(5*time.Second, s.cond.Broadcast)
@@ -74,7 +81,7 @@ func (s *frameSink) wait(t *testing.T, n int) {
 	defer s.mu.Unlock()
 	for s.n < n {
 		if time.Since(start) >= 5*time.Second {
-			t.Fatalf("%d writes after 5 s; want %d", s.n, n)
+			t.Fatalf("%d frames after 5 s; want %d", s.n, n)
 		}
 		s.cond.Wait()
 	}
@@ -161,4 +168,3 @@ func waitWritten(t *testing.T, sinks []*frameSink, n int) {
 		s.wait(t, n)
 	}
 }
-

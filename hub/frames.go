@@ -21,11 +21,12 @@ type frames struct {
 	bufs     [2]*[]byte
 }
 
-// encode builds the plain frame of a message; release returns the buffers.
-func (f *frames) encode(h *Hub, channel string, seq uint64, ts int64, data []byte) {
+// encode builds the plain frame of a message (conflated: the publications
+// it stands for on a conflated channel); release returns the buffers.
+func (f *frames) encode(h *Hub, channel string, seq, conflated uint64, ts int64, data []byte) {
 	f.h = h
 	f.bufs[0] = bytespool.Get()
-	*f.bufs[0] = codec.AppendMessageFrame((*f.bufs[0])[:0], channel, seq, ts, data)
+	*f.bufs[0] = codec.AppendConflatedFrame((*f.bufs[0])[:0], channel, seq, conflated, ts, data)
 	f.plain = *f.bufs[0]
 	f.payload = f.plain[headerLen(f.plain):]
 }

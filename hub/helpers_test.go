@@ -28,8 +28,14 @@ func (nopHandler) Closed(*conn.Conn, conn.Subs)     {}
 // running writers for detached connections.
 func newTestHub(tb testing.TB, hist []string) (*Hub, *conn.Env) {
 	tb.Helper()
+	return newTestHubWith(tb, func(cfg *config.Config) { cfg.History.Channels = hist })
+}
+
+// newTestHubWith is newTestHub with mutate adjusting the configuration.
+func newTestHubWith(tb testing.TB, mutate func(*config.Config)) (*Hub, *conn.Env) {
+	tb.Helper()
 	cfg := config.Default()
-	cfg.History.Channels = hist
+	mutate(cfg)
 	set := metrics.NewSet()
 	h := New(cfg, set, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	env := conn.NewEnv(conn.Config{

@@ -35,6 +35,10 @@ type Bus interface {
 type Hub struct {
 	idx     *index.Index[*conn.Conn, chanstate.State]
 	history config.History
+	// conflation are the conflated channel patterns; interval their
+	// delivery interval.
+	conflation []string
+	interval   time.Duration
 	// deflater compresses publications for the connections that negotiated
 	// permessage-deflate: once each, and only those of at least minDeflate
 	// bytes. nil when compression is off.
@@ -58,6 +62,8 @@ func New(cfg *config.Config, set *metrics.Set, log *slog.Logger) *Hub {
 	h := &Hub{
 		idx:        index.New[*conn.Conn, chanstate.State](cfg.IndexShards),
 		history:    cfg.History,
+		conflation: cfg.Conflation.Channels,
+		interval:   cfg.Conflation.Interval,
 		minDeflate: cfg.CompressionMinBytes,
 		epochs:     chanstate.NewEpochs(),
 		log:        log,
@@ -90,7 +96,12 @@ func (h *Hub) HistoryBytes() int64 { return h.budget.Bytes() }
 
 // HistoryEnabled reports whether channel keeps history.
 func (h *Hub) HistoryEnabled(channel string) bool {
-	for _, p := range h.history.Channels {
+	return matchesAny(h.history.Channels, channel)
+}
+
+// matchesAny reports whether one of patterns matches channel.
+func matchesAny(patterns []string, channel string) bool {
+	for _, p := range patterns {
 		if index.Matches(p, channel) {
 			return true
 		}
@@ -102,11 +113,11 @@ func (h *Hub) HistoryEnabled(channel string) bool {
 func (h *Hub) prepare(ch *conn.Entry) *chanstate.State {
 	st := &ch.State
 	if !st.Ready() {
-		if h.HistoryEnabled(ch.Name()) {
-			st.Setup(true, h.epochs.Next())
-		} else {
-			st.Setup(false, "")
+		epoch, history := "", h.HistoryEnabled(ch.Name())
+		if history {
+			epoch = h.epochs.Next()
 		}
+		st.Setup(history, epoch, h.Conflated(ch.Name()))
 	}
 	return st
 }

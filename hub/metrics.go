@@ -16,6 +16,7 @@ type hubMetrics struct {
 	compressOut   *metrics.Counter
 	plain         *metrics.Counter
 	deflated      *metrics.Counter
+	conflated     *metrics.Counter
 }
 
 func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
@@ -32,6 +33,7 @@ func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
 		compressOut:   set.NewCounter(`wsfan_compression_bytes_out_total`),
 		plain:         set.NewCounter(`wsfan_deliveries_by_encoding_total{encoding="plain"}`),
 		deflated:      set.NewCounter(`wsfan_deliveries_by_encoding_total{encoding="deflate"}`),
+		conflated:     set.NewCounter(`wsfan_publications_conflated_total`),
 	}
 	h.idx.RegisterMetrics(set) // per-shard lock wait and hold, sizes, patterns
 	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(h.budget.Bytes()) })

@@ -79,20 +79,17 @@ func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 	}
 	st.Seq++
 	st.LastPub = nowNano
+	if st.Conf != nil {
+		h.conflate(ch, patterns, st, ts, data, nowNano)
+		return
+	}
 	if ch.Len() == 0 && len(patterns) == 0 && !st.History() {
 		return
 	}
 	var f frames
-	f.encode(h, channel, st.Seq, ts, data)
+	f.encode(h, channel, st.Seq, 0, ts, data)
 	defer f.release()
-	var n deliveries
-	for _, c := range ch.Members() {
-		frame, deflated := f.forConn(c)
-		n.add(c.EnqueueMessage(frame, nowNano), deflated)
-	}
-	if len(patterns) > 0 {
-		deliverPatterns(ch, patterns, &f, nowNano, &n)
-	}
+	h.fanOut(ch, patterns, &f, nowNano, nil)
 	if st.History() {
 		// The deflated frame, if a subscriber needed it, is kept too: a
 		// replay to a deflate client sends it as it is.
@@ -101,7 +98,30 @@ func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 		}
 		st.Ring.Add(st.Seq, nowNano, f.plain, f.deflated)
 	}
+}
+
+// fanOut appends f to the outbound buffer of each member of ch and, once
+// per connection, of the matching patterns; latest, for a conflated
+// channel's message, lets a newer message replace an unsent older one.
+func (h *Hub) fanOut(ch *conn.Entry, patterns []*conn.Entry, f *frames, accepted int64, latest *conn.Latest) {
+	var n deliveries
+	for _, c := range ch.Members() {
+		n.add(enqueue(c, f, accepted, latest))
+	}
+	if len(patterns) > 0 {
+		deliverPatterns(ch, patterns, f, accepted, latest, &n)
+	}
 	h.m.count(&n)
+}
+
+// enqueue appends f's frame for c; it reports whether c took it and
+// whether it was the deflated one.
+func enqueue(c *conn.Conn, f *frames, accepted int64, latest *conn.Latest) (queued, deflated bool) {
+	frame, deflated := f.forConn(c)
+	if latest != nil {
+		return c.EnqueueLatest(frame, latest), deflated
+	}
+	return c.EnqueueMessage(frame, accepted), deflated
 }
 
 // deliverPatterns enqueues f for the members of the matching patterns,
@@ -109,7 +129,7 @@ func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 // pattern in the list, got it already. It holds every pattern's read lock
 // for the whole walk, taken in the list's (lock) order, so that those
 // memberships cannot change under the check.
-func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, f *frames, nowNano int64, n *deliveries) {
+func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, f *frames, accepted int64, latest *conn.Latest, n *deliveries) {
 	for _, p := range patterns {
 		p.RLock()
 	}
@@ -125,8 +145,7 @@ func deliverPatterns(ch *conn.Entry, patterns []*conn.Entry, f *frames, nowNano 
 			if check && holdsAny(c, ch, patterns[:i]) {
 				continue
 			}
-			frame, deflated := f.forConn(c)
-			n.add(c.EnqueueMessage(frame, nowNano), deflated)
+			n.add(enqueue(c, f, accepted, latest))
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"wsfan/codec"
 	"wsfan/conn"
 	"wsfan/index"
+	"wsfan/lib/bytespool"
 )
 
 // Subscribe subscribes c to channels and queues the ack of command id,
@@ -68,7 +69,7 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 			}
 		}
 		if st != nil {
-			positions = append(positions, codec.Position{Channel: name, Epoch: st.Epoch, Seq: st.Seq})
+			positions = append(positions, codec.Position{Channel: name, Epoch: st.Epoch, Seq: st.Position()})
 		}
 		pos, asked := since[name]
 		switch {
@@ -86,7 +87,8 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 	notBefore := time.Now().Add(-h.history.TTL).UnixNano()
 	for i := range replays {
 		r := &replays[i]
-		r.ok = r.after == r.st.Seq || (r.st.Ring != nil && r.st.Ring.Holds(r.after, r.st.Seq, notBefore))
+		r.upTo = r.st.Position()
+		r.ok = r.after == r.upTo || (r.after < r.upTo && r.st.Ring != nil && r.st.Ring.Holds(r.after, r.upTo, notBefore))
 		recovered = recovered && r.ok
 	}
 	var rec *bool
@@ -105,23 +107,44 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 		return codec.AppendSubscriptionAck(dst, id, channels, rejected, count, positions, rec)
 	})
 	for _, r := range replays {
-		if r.ok && r.after != r.st.Seq {
-			r.st.Ring.Each(r.after, r.st.Seq, func(plain, deflated []byte) {
-				if deflated != nil && c.Deflate() {
-					c.EnqueueLocked(deflated)
-				} else {
-					c.EnqueueLocked(plain)
-				}
-			})
+		if r.ok && r.after != r.upTo {
+			replayLocked(c, r)
 		}
 	}
 	return added
 }
 
-// replay is a channel whose missed publications a subscribe replays.
+// replayLocked queues the publications r missed: all of them, or on a
+// conflated channel the latest, standing for the others. c's lock is held.
+func replayLocked(c *conn.Conn, r replay) {
+	if r.st.Conf != nil {
+		r.st.Ring.Each(r.upTo-1, r.upTo, func(plain, _ []byte) {
+			if r.upTo-r.after == 1 {
+				c.EnqueueLocked(plain)
+				return
+			}
+			buf := bytespool.Get()
+			*buf = codec.AppendReconflated((*buf)[:0], plain, r.upTo-r.after-1)
+			c.EnqueueLocked(*buf)
+			bytespool.Put(buf)
+		})
+		return
+	}
+	r.st.Ring.Each(r.after, r.upTo, func(plain, deflated []byte) {
+		if deflated != nil && c.Deflate() {
+			c.EnqueueLocked(deflated)
+		} else {
+			c.EnqueueLocked(plain)
+		}
+	})
+}
+
+// replay is a channel whose missed publications, after to upTo, a
+// subscribe replays.
 type replay struct {
 	st    *chanstate.State
 	after uint64
+	upTo  uint64
 	ok    bool
 }
 

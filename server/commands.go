@@ -136,4 +136,12 @@ func (s *Server) subscribe(c *conn.Conn, cmd *codec.Command) {
 		subscribed = append(subscribed, ch)
 	}
 	s.hub.Subscribe(c, cmd.ID, subscribed, rejected, cmd.Since)
+	if n := s.cfg.Conflation.SocketSendBuffer; n > 0 {
+		for _, ch := range subscribed {
+			if s.hub.MayConflate(ch) {
+				c.CapSendBuffer(n)
+				break
+			}
+		}
+	}
 }

@@ -64,7 +64,7 @@ func startServerWith(t testing.TB, mutate func(*config.Config), before func(*Ser
 			var b strings.Builder
 			s.set.WritePrometheus(&b)
 			for _, line := range strings.Split(b.String(), "\n") {
-				if strings.Contains(line, "rejected") || strings.Contains(line, "disconnects") || strings.Contains(line, "wsfan_connections ") {
+				if !strings.HasPrefix(line, "#") && (strings.Contains(line, "rejected") || strings.Contains(line, "disconnects") || strings.Contains(line, "wsfan_connections ")) {
 					t.Log(line)
 				}
 			}
