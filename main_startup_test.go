@@ -37,17 +37,14 @@ func (s *syncBuffer) String() string {
 // redacted), gomaxprocs once, no open-file warning the operator did not
 // ask for, and a stop without "err=<nil>".
 func TestStartupAndStopLog(t *testing.T) {
-	bin := buildBinary(t)
-	pub, admin := freeAddr(t), freeAddr(t)
 	const key = "startup-log-key-0123456789"
-	cfg := writeConfig(t, fmt.Sprintf("listen = %q\nadmin_listen = %q\npublish_keys = [%q]\ndrain_period = \"50ms\"\n", pub, admin, key))
 	var log syncBuffer
-	cmd, exited := startBinaryLog(t, bin, cfg, admin, &log)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	w := startWsfan(t, fmt.Sprintf("publish_keys = [%q]\ndrain_period = \"50ms\"\n", key), &log)
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
+	case err := <-w.exited:
 		if err != nil {
 			t.Fatalf("exit: %v\n%s", err, log.String())
 		}

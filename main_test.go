@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"wsfan/lib/nettest"
 )
 
 // buildBinary builds wsfan into a temporary directory.
@@ -27,17 +28,6 @@ func buildBinary(t *testing.T) string {
 		t.Fatalf("go build: %v", err)
 	}
 	return bin
-}
-
-// freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func writeConfig(t *testing.T, text string) string {
@@ -68,30 +58,25 @@ func TestCheckConfigAndVersion(t *testing.T) {
 }
 
 func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
-	bin := buildBinary(t)
-	pub, admin := freeAddr(t), freeAddr(t)
-	cfg := writeConfig(t, fmt.Sprintf(`listen = %q
-admin_listen = %q
-publish_keys = ["sigterm-test-key-0123456789"]
+	w := startWsfan(t, `publish_keys = ["sigterm-test-key-0123456789"]
 drain_period = "200ms"
 shutdown_timeout = "10s"
-`, pub, admin))
-	cmd, exited := startBinary(t, bin, cfg, admin)
+`, os.Stderr)
 
-	reader, _, err := websocket.DefaultDialer.Dial("ws://"+pub+"/ws", nil)
+	reader, _, err := websocket.DefaultDialer.Dial("ws://"+w.pub+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer reader.Close()
 	// mute never reads, so it never answers the close: the drain must
 	// still finish (the socket is closed after a grace period).
-	mute, _, err := websocket.DefaultDialer.Dial("ws://"+pub+"/ws", nil)
+	mute, _, err := websocket.DefaultDialer.Dial("ws://"+w.pub+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mute.Close()
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	_ = reader.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -101,7 +86,7 @@ shutdown_timeout = "10s"
 		t.Fatalf("reader got %v; want close 1001 \"shutdown\"", err)
 	}
 	// Still draining (mute is connected): health says 503.
-	resp, err := http.Get("http://" + admin + "/healthz")
+	resp, err := http.Get("http://" + w.admin + "/healthz")
 	if err != nil {
 		t.Fatalf("healthz while draining: %v", err)
 	}
@@ -111,7 +96,7 @@ shutdown_timeout = "10s"
 		t.Fatalf("healthz while draining = %d %s; want 503", resp.StatusCode, b)
 	}
 	select {
-	case err := <-exited:
+	case err := <-w.exited:
 		if err != nil {
 			t.Fatalf("wsfan exited with %v; want 0", err)
 		}
@@ -120,38 +105,48 @@ shutdown_timeout = "10s"
 	}
 }
 
-// startBinary runs wsfan with the config file at cfgPath and waits until
-// it is healthy.
-func startBinary(t *testing.T, bin, cfgPath, admin string) (*exec.Cmd, chan error) {
-	t.Helper()
-	return startBinaryLog(t, bin, cfgPath, admin, os.Stderr)
+// wsfanProc is a wsfan process that a test started.
+type wsfanProc struct {
+	pub, admin string // its listen and admin_listen addresses
+	config     string // its config file
+	cmd        *exec.Cmd
+	exited     chan error // receives cmd.Wait's result
 }
 
-// startBinaryLog is startBinary with the server's log written to log.
-func startBinaryLog(t *testing.T, bin, cfgPath, admin string, log io.Writer) (*exec.Cmd, chan error) {
+// startWsfan builds wsfan and runs it with a config file that puts listen
+// and admin_listen on free loopback addresses and then has the lines of
+// extra; it returns once the server is healthy. The server logs to log.
+func startWsfan(t *testing.T, extra string, log io.Writer) *wsfanProc {
 	t.Helper()
-	cmd := exec.Command(bin, "-config", cfgPath)
-	cmd.Stderr = log
-	if err := cmd.Start(); err != nil {
+	bin := buildBinary(t)
+	w := &wsfanProc{pub: nettest.FreeAddr(t), admin: nettest.FreeAddr(t)}
+	w.config = writeConfig(t, w.configText(extra))
+	w.cmd = exec.Command(bin, "-config", w.config)
+	w.cmd.Stderr = log
+	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + admin + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return cmd, exited
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	w.exited = make(chan error, 1)
+	go func() { w.exited <- w.cmd.Wait() }()
+	t.Cleanup(func() { _ = w.cmd.Process.Kill() })
+	if err := nettest.WaitOK("http://"+w.admin+"/healthz", 10*time.Second); err != nil {
+		t.Fatalf("server not healthy: %v", err)
 	}
+	return w
+}
+
+// rewriteConfig rewrites w's config file with the same addresses and the
+// lines of extra, for a reload.
+func (w *wsfanProc) rewriteConfig(t *testing.T, extra string) {
+	t.Helper()
+	if err := os.WriteFile(w.config, []byte(w.configText(extra)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// configText is a config file for w's addresses and the lines of extra.
+func (w *wsfanProc) configText(extra string) string {
+	return fmt.Sprintf("listen = %q\nadmin_listen = %q\n%s", w.pub, w.admin, extra)
 }
 
 func publishStatus(t *testing.T, admin, key, body string) int {
@@ -167,16 +162,11 @@ func publishStatus(t *testing.T, admin, key, body string) int {
 }
 
 func TestSIGHUPReloadsPublishKeys(t *testing.T) {
-	bin := buildBinary(t)
-	pub, admin := freeAddr(t), freeAddr(t)
-	conf := func(key string, extra string) string {
-		return fmt.Sprintf("listen = %q\nadmin_listen = %q\npublish_keys = [%q]\n%s", pub, admin, key, extra)
-	}
+	keys := func(key string) string { return fmt.Sprintf("publish_keys = [%q]\n", key) }
 	const oldKey, newKey = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
-	cfgPath := writeConfig(t, conf(oldKey, ""))
-	cmd, _ := startBinary(t, bin, cfgPath, admin)
+	w := startWsfan(t, keys(oldKey), os.Stderr)
 
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+pub+"/ws", nil)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+w.pub+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,18 +177,16 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if err := os.WriteFile(cfgPath, []byte(conf(newKey, "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Process.Signal(syscall.SIGHUP)
+	w.rewriteConfig(t, keys(newKey))
+	_ = w.cmd.Process.Signal(syscall.SIGHUP)
 	deadline := time.Now().Add(10 * time.Second)
-	for publishStatus(t, admin, newKey, `{"channel":"a.b","data":1}`) != 200 {
+	for publishStatus(t, w.admin, newKey, `{"channel":"a.b","data":1}`) != 200 {
 		if time.Now().After(deadline) {
 			t.Fatal("the new key never worked after SIGHUP")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if code := publishStatus(t, admin, oldKey, `{"channel":"a.b","data":2}`); code != 401 {
+	if code := publishStatus(t, w.admin, oldKey, `{"channel":"a.b","data":2}`); code != 401 {
 		t.Fatalf("old key after reload: %d; want 401", code)
 	}
 	// The connection stayed and got the publication made with the new key.
@@ -207,21 +195,19 @@ func TestSIGHUPReloadsPublishKeys(t *testing.T) {
 	}
 
 	// A bad file is rejected and the running configuration stays.
-	if err := os.WriteFile(cfgPath, []byte(conf("short", "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Process.Signal(syscall.SIGHUP)
+	w.rewriteConfig(t, keys("short"))
+	_ = w.cmd.Process.Signal(syscall.SIGHUP)
 	deadline = time.Now().Add(10 * time.Second)
-	for !strings.Contains(scrape(t, admin), `wsfan_config_reloads_total{result="error"} 1`) {
+	for !strings.Contains(scrape(t, w.admin), `wsfan_config_reloads_total{result="error"} 1`) {
 		if time.Now().After(deadline) {
 			t.Fatal("the bad reload was never counted")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if code := publishStatus(t, admin, newKey, `{"channel":"a.b","data":3}`); code != 200 {
+	if code := publishStatus(t, w.admin, newKey, `{"channel":"a.b","data":3}`); code != 200 {
 		t.Fatalf("after a bad reload the running key gives %d", code)
 	}
-	if code := publishStatus(t, admin, "short", `{"channel":"a.b","data":4}`); code != 401 {
+	if code := publishStatus(t, w.admin, "short", `{"channel":"a.b","data":4}`); code != 401 {
 		t.Fatalf("the bad file's key was applied: %d", code)
 	}
 }
@@ -238,21 +224,16 @@ func scrape(t *testing.T, admin string) string {
 }
 
 func TestDrainThousandConnections(t *testing.T) {
-	bin := buildBinary(t)
-	pub, admin := freeAddr(t), freeAddr(t)
-	cfgPath := writeConfig(t, fmt.Sprintf(`listen = %q
-admin_listen = %q
-publish_keys = ["drain-test-key-0123456789"]
+	w := startWsfan(t, `publish_keys = ["drain-test-key-0123456789"]
 drain_period = "1s"
 shutdown_timeout = "8s"
-`, pub, admin))
-	cmd, exited := startBinary(t, bin, cfgPath, admin)
+`, os.Stderr)
 
 	const n = 1000
 	conns := make([]*websocket.Conn, 0, n)
 	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	for i := 0; i < n; i++ {
-		c, _, err := d.Dial("ws://"+pub+"/ws", nil)
+		c, _, err := d.Dial("ws://"+w.pub+"/ws", nil)
 		if err != nil {
 			t.Fatalf("dial %d: %v", i, err)
 		}
@@ -260,7 +241,7 @@ shutdown_timeout = "8s"
 		conns = append(conns, c)
 	}
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// Every client reads its close frame: 1001 "shutdown". Reading also
@@ -303,7 +284,7 @@ shutdown_timeout = "8s"
 		t.Fatalf("closes spread over %v; want them spread over drain_period (1s)", spread)
 	}
 	select {
-	case err := <-exited:
+	case err := <-w.exited:
 		if err != nil {
 			t.Fatalf("wsfan exited with %v; want 0", err)
 		}

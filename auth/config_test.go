@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
+	"wsfan/lib/configtest"
 )
 
 func TestConfigTOML(t *testing.T) {
@@ -27,21 +27,7 @@ wildcards = true
 pattern = "user.{user}.>"
 subscribe = "owner"
 `
-	var doc struct {
-		Auth Config `toml:"auth"`
-	}
-	md, err := toml.Decode(text, &doc)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		t.Fatalf("undecoded keys: %v", und)
-	}
-	c := doc.Auth
-	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
+	c := configtest.Decode[Config](t, text, "auth")
 	if !c.AllowAnonymous || c.Leeway != 10*time.Second || len(c.Rules) != 2 || c.Rules[1].Subscribe != "owner" ||
 		!c.Rules[0].Wildcards || c.Audience != "wsfan" || len(c.PublicKeyFiles) != 1 || !c.Enabled() {
 		t.Fatalf("decoded %+v", c)
@@ -75,16 +61,7 @@ func TestConfigValidate(t *testing.T) {
 		c := Config{Rules: DefaultRules()}
 		c.ApplyDefaults()
 		mutate(&c)
-		err := c.Validate()
-		if wantKey == "" {
-			if err != nil {
-				t.Fatalf("unexpected error %v", err)
-			}
-			return
-		}
-		if err == nil || !strings.Contains(err.Error(), wantKey) {
-			t.Fatalf("Validate = %v; want an error naming %q", err, wantKey)
-		}
+		configtest.WantError(t, "Validate", c.Validate(), wantKey)
 	}
 	f(func(c *Config) { c.HS256Secret = "short" }, "auth.hs256_secret")
 	f(func(c *Config) { c.HS256Secret = strings.Repeat("k", 32) }, "")

@@ -82,31 +82,41 @@ func FuzzAllow(f *testing.F) {
 			mustCompile(t, DefaultRules()).Allow(id, sub)
 			return
 		}
-		got, msg := r.Allow(id, sub)
-		if got != (msg == "") {
-			t.Fatalf("Allow(%q) = %v with message %q", sub, got, msg)
-		}
-		if !index.ValidPattern(sub) {
-			if got {
-				t.Fatalf("Allow allowed the invalid %q", sub)
-			}
-			return
-		}
-		if !index.IsPattern(sub) {
-			if want := refAllow(rules, id, sub); got != want {
-				t.Fatalf("rules %+v, id %+v: Allow(%q) = %v (%q); reference says %v", rules, id, sub, got, msg, want)
-			}
-			return
-		}
-		if !got {
-			return // wildcard denial is conservative; nothing to compare
-		}
-		for _, ch := range instances(sub, rules, subject) {
-			if !refAllow(rules, id, ch) {
-				t.Fatalf("rules %+v, id %+v: Allow(%q) = true, but it reaches %q, which the reference denies", rules, id, sub, ch)
-			}
-		}
+		checkAllow(t, r, rules, id, sub)
 	})
+}
+
+// checkAllow checks r.Allow(id, sub), r compiled from rules, against the
+// reference: a message exactly when it denies; an invalid name denied; a
+// concrete channel decided as refAllow decides; and an allowed wildcard
+// subscription reaching only channels that refAllow allows (sampled). A
+// wildcard denial is conservative: there is nothing to compare it with.
+func checkAllow(t *testing.T, r *Rules, rules []Rule, id Identity, sub string) {
+	t.Helper()
+	got, msg := r.Allow(id, sub)
+	if got != (msg == "") {
+		t.Fatalf("Allow(%q) = %v with message %q", sub, got, msg)
+	}
+	if !index.ValidPattern(sub) {
+		if got {
+			t.Fatalf("Allow allowed the invalid %q", sub)
+		}
+		return
+	}
+	if !index.IsPattern(sub) {
+		if want := refAllow(rules, id, sub); got != want {
+			t.Fatalf("rules %+v, id %+v: Allow(%q) = %v (%q); reference says %v", rules, id, sub, got, msg, want)
+		}
+		return
+	}
+	if !got {
+		return
+	}
+	for _, ch := range instances(sub, rules, id.Subject) {
+		if !refAllow(rules, id, ch) {
+			t.Fatalf("rules %+v, id %+v: Allow(%q) = true, but it reaches %q, which the reference denies", rules, id, sub, ch)
+		}
+	}
 }
 
 // instances returns up to 64 concrete channels that the pattern sub
@@ -194,25 +204,6 @@ func FuzzAllowTokens(f *testing.F) {
 			return
 		}
 		sub := strings.ReplaceAll(tokensFrom(bs), userPlaceholder, "43")
-		got, msg := r.Allow(id, sub)
-		if !index.ValidPattern(sub) {
-			if got {
-				t.Fatalf("Allow allowed the invalid %q", sub)
-			}
-			return
-		}
-		if !index.IsPattern(sub) {
-			if want := refAllow(rules, id, sub); got != want {
-				t.Fatalf("rules %+v, id %+v: Allow(%q) = %v (%q); reference says %v", rules, id, sub, got, msg, want)
-			}
-			return
-		}
-		if got {
-			for _, ch := range instances(sub, rules, subject) {
-				if !refAllow(rules, id, ch) {
-					t.Fatalf("rules %+v, id %+v: Allow(%q) = true, but it reaches %q, which the reference denies", rules, id, sub, ch)
-				}
-			}
-		}
+		checkAllow(t, r, rules, id, sub)
 	})
 }

@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"wsfan/lib/configtest"
 )
 
 var (
@@ -145,18 +148,10 @@ func TestAllowMessages(t *testing.T) {
 }
 
 func TestCompileRules(t *testing.T) {
-	f := func(rs []Rule, wantErr string) {
+	f := func(rs []Rule, wantKey string) {
 		t.Helper()
 		_, err := CompileRules(rs)
-		if wantErr == "" {
-			if err != nil {
-				t.Fatalf("CompileRules(%+v): %v", rs, err)
-			}
-			return
-		}
-		if err == nil || !strings.Contains(err.Error(), wantErr) {
-			t.Fatalf("CompileRules(%+v) = %v; want an error containing %q", rs, err, wantErr)
-		}
+		configtest.WantError(t, fmt.Sprintf("CompileRules(%+v)", rs), err, wantKey)
 	}
 	any := SubscribeAnyone
 	f(nil, "")

@@ -10,144 +10,118 @@ func joinTokens(tok string, n int) string {
 	return strings.TrimSuffix(strings.Repeat(tok+".", n), ".")
 }
 
-func TestValidChannel(t *testing.T) {
-	f := func(s string, want bool) {
-		t.Helper()
-		if got := ValidChannel(s); got != want {
-			t.Fatalf("ValidChannel(%q) = %v; want %v", s, got, want)
-		}
-	}
-	// Good names.
-	f("global", true)
-	f("token.BTC.trade", true)
-	f("token.8f3a.liquidity", true)
-	f("user.42.favorites", true)
-	f("a-b_c.D-9", true)
-	f("_", true)
-	f("-", true)
-	f("0", true)
+// nameCases are names with what ValidChannel and ValidPattern say of them:
+// every channel is a valid pattern, and no name with a wildcard is a
+// channel (so that IsPattern of a valid pattern is !channel).
+var nameCases = []struct {
+	name             string
+	channel, pattern bool
+}{
+	// Good channel names.
+	{"global", true, true},
+	{"token.BTC.trade", true, true},
+	{"token.8f3a.liquidity", true, true},
+	{"user.42.favorites", true, true},
+	{"a-b_c.D-9", true, true},
+	{"_", true, true},
+	{"-", true, true},
+	{"0", true, true},
+
+	// Wildcards in good places: patterns, not channels.
+	{"*", false, true},
+	{">", false, true},
+	{"token.*.trade", false, true},
+	{"token.BTC.>", false, true},
+	{"*.*.*", false, true},
+	{"*.>", false, true},
+	{"token.*.>", false, true},
+	{"*.BTC.trade", false, true},
+	{"token.BTC.*", false, true},
+
+	// Wildcards in bad places.
+	{"a.>.b", false, false},
+	{">.a", false, false},
+	{">.>", false, false},
+	{"a.*b", false, false},
+	{"a.b*", false, false},
+	{"a.**", false, false},
+	{"a.>>", false, false},
+	{"a.b>", false, false},
+	{"a.>b", false, false},
+	{"a*.b", false, false},
+	{"*a", false, false},
+	{"a.*.", false, false},
+	{".*", false, false},
+	{"*..a", false, false},
 
 	// Empty name and empty tokens.
-	f("", false)
-	f(".", false)
-	f("a..b", false)
-	f(".a", false)
-	f("a.", false)
-	f("..", false)
+	{"", false, false},
+	{".", false, false},
+	{"a..b", false, false},
+	{".a", false, false},
+	{"a.", false, false},
+	{"..", false, false},
 
 	// Bad bytes.
-	f("a b", false)
-	f("a/b", false)
-	f("a:b", false)
-	f("token.BTC.trade\n", false)
-	f("a\x00b", false)
-	f("a+b", false)
-	f("a$b", false)
-
-	// Wildcards are not channels.
-	f("*", false)
-	f(">", false)
-	f("token.*.trade", false)
-	f("token.BTC.>", false)
+	{"a b", false, false},
+	{"a/b", false, false},
+	{"a:b", false, false},
+	{"a.?", false, false},
+	{"token.BTC.trade\n", false, false},
+	{"a\x00b", false, false},
+	{"a+b", false, false},
+	{"a$b", false, false},
 
 	// Unicode, valid UTF-8 or not.
-	f("токен", false)
-	f("token.€.trade", false)
-	f("café", false)
-	f("a\xffb", false)
+	{"токен", false, false},
+	{"token.€.trade", false, false},
+	{"token.€.>", false, false},
+	{"café", false, false},
+	{"a\xffb", false, false},
+	{"a\xff.*", false, false},
 
 	// Length: 128 bytes is the limit.
-	f(strings.Repeat("a", 128), true)
-	f(strings.Repeat("a", 129), false)
-	f("a."+strings.Repeat("b", 126), true)
-	f("a."+strings.Repeat("b", 127), false)
+	{strings.Repeat("a", 128), true, true},
+	{strings.Repeat("a", 129), false, false},
+	{"a." + strings.Repeat("b", 126), true, true},
+	{"a." + strings.Repeat("b", 127), false, false},
+	{strings.Repeat("a", 126) + ".>", false, true},
+	{strings.Repeat("a", 127) + ".>", false, false},
 
 	// Tokens: 16 is the limit.
-	f(joinTokens("a", 16), true)
-	f(joinTokens("a", 17), false)
-	f(joinTokens("abcdefg", 16), true) // 127 bytes
+	{joinTokens("a", 16), true, true},
+	{joinTokens("a", 17), false, false},
+	{joinTokens("abcdefg", 16), true, true}, // 127 bytes
+	{joinTokens("*", 16), false, true},
+	{joinTokens("*", 17), false, false},
+	{joinTokens("a", 15) + ".>", false, true},
+	{joinTokens("a", 16) + ".>", false, false},
+}
+
+func TestValidChannel(t *testing.T) {
+	for _, c := range nameCases {
+		if got := ValidChannel(c.name); got != c.channel {
+			t.Errorf("ValidChannel(%q) = %v; want %v", c.name, got, c.channel)
+		}
+	}
 }
 
 func TestValidPattern(t *testing.T) {
-	f := func(s string, want bool) {
-		t.Helper()
-		if got := ValidPattern(s); got != want {
-			t.Fatalf("ValidPattern(%q) = %v; want %v", s, got, want)
+	for _, c := range nameCases {
+		if got := ValidPattern(c.name); got != c.pattern {
+			t.Errorf("ValidPattern(%q) = %v; want %v", c.name, got, c.pattern)
 		}
 	}
-	// Every channel is a pattern.
-	f("global", true)
-	f("token.BTC.trade", true)
-	f("user.42.favorites", true)
-
-	// Wildcards in good places.
-	f("*", true)
-	f(">", true)
-	f("token.*.trade", true)
-	f("token.BTC.>", true)
-	f("*.*.*", true)
-	f("*.>", true)
-	f("token.*.>", true)
-	f("*.BTC.trade", true)
-	f("token.BTC.*", true)
-
-	// Wildcards in bad places.
-	f("a.>.b", false)
-	f(">.a", false)
-	f(">.>", false)
-	f("a.*b", false)
-	f("a.b*", false)
-	f("a.**", false)
-	f("a.>>", false)
-	f("a.b>", false)
-	f("a.>b", false)
-	f("a*.b", false)
-	f("*a", false)
-	f("a.*.", false)
-	f(".*", false)
-	f("*..a", false)
-
-	// Empty name and empty tokens.
-	f("", false)
-	f("a..b", false)
-	f(".a", false)
-	f("a.", false)
-
-	// Bad bytes and unicode.
-	f("a b", false)
-	f("a.?", false)
-	f("token.€.>", false)
-	f("a\xff.*", false)
-
-	// The limits of channels apply.
-	f(strings.Repeat("a", 126)+".>", true)
-	f(strings.Repeat("a", 127)+".>", false)
-	f(joinTokens("*", 16), true)
-	f(joinTokens("*", 17), false)
-	f(joinTokens("a", 15)+".>", true)
-	f(joinTokens("a", 16)+".>", false)
 }
 
+// TestIsPattern: on a valid pattern, IsPattern is true exactly when the
+// name is no channel, that is when it has a wildcard token.
 func TestIsPattern(t *testing.T) {
-	f := func(s string, want bool) {
-		t.Helper()
-		if !ValidPattern(s) {
-			t.Fatalf("test bug: %q is not a valid pattern", s)
-		}
-		if got := IsPattern(s); got != want {
-			t.Fatalf("IsPattern(%q) = %v; want %v", s, got, want)
+	for _, c := range nameCases {
+		if c.pattern && IsPattern(c.name) == c.channel {
+			t.Errorf("IsPattern(%q) = %v; want %v", c.name, c.channel, !c.channel)
 		}
 	}
-	f("global", false)
-	f("token.BTC.trade", false)
-	f("a-b_c.D-9", false)
-	f("*", true)
-	f(">", true)
-	f("token.*.trade", true)
-	f("token.BTC.>", true)
-	f("*.BTC.trade", true)
-	f("token.BTC.*", true)
-	f("*.>", true)
 }
 
 // TestWildcardIsIsPattern checks the index's shortcut against IsPattern on

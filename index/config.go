@@ -1,6 +1,10 @@
 package index
 
-import "fmt"
+import (
+	"fmt"
+
+	"wsfan/lib/defaults"
+)
 
 // DefaultWriteSampleEvery is how many writes per shard share one timed hold
 // when Config.WriteSampleEvery is 0.
@@ -57,15 +61,9 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Shards == 0 {
-		c.Shards = DefaultShards
-	}
-	if c.WriteSampleEvery == 0 {
-		c.WriteSampleEvery = DefaultWriteSampleEvery
-	}
-	if c.MatchCacheSize == 0 {
-		c.MatchCacheSize = DefaultMatchCacheSize
-	}
+	defaults.Set(&c.Shards, DefaultShards)
+	defaults.Set(&c.WriteSampleEvery, DefaultWriteSampleEvery)
+	defaults.Set(&c.MatchCacheSize, DefaultMatchCacheSize)
 	return c
 }
 

@@ -2,6 +2,7 @@ package index
 
 import (
 	"strings"
+	"sync/atomic"
 )
 
 // DefaultShards is the shard count New uses when given 0.
@@ -184,11 +185,7 @@ func (ix *Index[S, V]) Range(i int, fn func(ch *Channel[S, V])) {
 // matches. It sums counters kept incrementally: O(Shards()), for gauges and
 // tests, not for the publish path.
 func (ix *Index[S, V]) Channels() int {
-	n := int(ix.trie.counts.busy.Load())
-	for i := range ix.shards {
-		n += int(ix.shards[i].counts.busy.Load())
-	}
-	return n
+	return ix.sum(func(c *counts) *atomic.Int64 { return &c.busy })
 }
 
 // Entries returns the number of entries held, with or without members:
@@ -212,9 +209,14 @@ func (ix *Index[S, V]) shardEntries(i int) int {
 // Subscriptions returns the number of (channel or pattern, member) pairs.
 // Like Channels, it is O(Shards()).
 func (ix *Index[S, V]) Subscriptions() int {
-	n := int(ix.trie.counts.subscriptions.Load())
+	return ix.sum(func(c *counts) *atomic.Int64 { return &c.subscriptions })
+}
+
+// sum adds up one of the counters that the trie and every shard keep.
+func (ix *Index[S, V]) sum(counter func(*counts) *atomic.Int64) int {
+	n := int(counter(&ix.trie.counts).Load())
 	for i := range ix.shards {
-		n += int(ix.shards[i].counts.subscriptions.Load())
+		n += int(counter(&ix.shards[i].counts).Load())
 	}
 	return n
 }

@@ -77,6 +77,21 @@ func (f *fixture[S]) reach(channel string) (exact []S, patterns [][]S) {
 	return exact, patterns
 }
 
+// checkAllLeft checks the index once every client has left: no channel,
+// subscription, entry or pattern, no trie node, and shards that agree with
+// their tables.
+func checkAllLeft[S comparable, V any](t *testing.T, ix *Index[S, V]) {
+	t.Helper()
+	if ix.Channels() != 0 || ix.Subscriptions() != 0 || ix.Entries() != 0 || ix.Patterns() != 0 {
+		t.Fatalf("after every client left: Channels, Subscriptions, Entries, Patterns = %d, %d, %d, %d; want 0",
+			ix.Channels(), ix.Subscriptions(), ix.Entries(), ix.Patterns())
+	}
+	if !ix.trie.root.empty() {
+		t.Fatalf("after every client left, the trie keeps nodes")
+	}
+	checkShards(t, ix, false)
+}
+
 // checkShards verifies the index's internal invariants: every entry is in
 // the shard its name hashes to, findable through its table, without
 // duplicate members, with handles that point at their members; the tables'
@@ -520,10 +535,5 @@ func TestConcurrentChurn(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	rg.Wait()
-
-	if ix.Channels() != 0 || ix.Subscriptions() != 0 || ix.Entries() != 0 {
-		t.Fatalf("after every client left: Channels, Subscriptions, Entries = %d, %d, %d; want 0",
-			ix.Channels(), ix.Subscriptions(), ix.Entries())
-	}
-	checkShards(t, ix, false)
+	checkAllLeft(t, ix)
 }

@@ -3,7 +3,6 @@ package index
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync/atomic"
 	"testing"
 )
 
@@ -34,15 +33,7 @@ func BenchmarkLookupPatterns(b *testing.B) {
 			for _, ch := range names {
 				ix.Lookup(ch) // warm the cache
 			}
-			b.ReportAllocs()
-			n, i := 0, 0
-			for b.Loop() {
-				n += reached(ix.Lookup(names[i]))
-				if i++; i == len(names) {
-					i = 0
-				}
-			}
-			sinkInt = n
+			lookupInTurn(b, ix, names)
 		})
 	}
 	b.Run("miss", func(b *testing.B) {
@@ -83,21 +74,7 @@ func BenchmarkLookupPatternsParallel(b *testing.B) {
 	for _, ch := range names {
 		ix.Lookup(ch)
 	}
-	var start, total atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		i := int(start.Add(1297)) % len(names)
-		n := 0
-		for pb.Next() {
-			n += reached(ix.Lookup(names[i]))
-			if i++; i == len(names) {
-				i = 0
-			}
-		}
-		total.Add(int64(n))
-	})
-	sinkInt = int(total.Load())
+	lookupParallel(b, ix, names)
 }
 
 // BenchmarkPatternChurn mixes zipf-popular lookups over 10,000 channels with
@@ -196,18 +173,4 @@ func join(ix *benchIndex, name string, s *int) *Sub[*int, struct{}] {
 	ch := ix.Acquire(name)
 	defer ch.Unlock()
 	return ch.Add(s)
-}
-
-// reached counts what a publication reaches, as a fan-out walks it.
-func reached(m Match[*int, struct{}]) int {
-	n := 0
-	if ch := m.Channel; ch != nil {
-		n += len(ch.members)
-	}
-	for _, p := range m.Patterns() {
-		p.RLock()
-		n += p.Len()
-		p.RUnlock()
-	}
-	return n
 }

@@ -2,7 +2,6 @@ package index
 
 import (
 	"fmt"
-	"sync/atomic"
 	"testing"
 )
 
@@ -15,48 +14,25 @@ var countings = []struct {
 // BenchmarkLookupCounting is BenchmarkLookup/subs=100 with and without
 // Config.CountLookups: the instrumentation's cost on one core.
 func BenchmarkLookupCounting(b *testing.B) {
-	names := benchNames(10000)
-	for _, c := range countings {
-		b.Run("count="+c.name, func(b *testing.B) {
-			ix := NewWith[*int, struct{}](Config{CountLookups: c.on})
-			load(ix, names, newSubs(100))
-			b.ReportAllocs()
-			n, i := 0, 0
-			for b.Loop() {
-				n += len(ix.Lookup(names[i]).Channel.members)
-				if i++; i == len(names) {
-					i = 0
-				}
-			}
-			sinkInt = n
-		})
-	}
+	compareCounting(b, lookupInTurn)
 }
 
 // BenchmarkLookupCountingParallel is BenchmarkLookupParallel with and without
 // Config.CountLookups: the counter is the one line lookups on different
 // cores would write.
 func BenchmarkLookupCountingParallel(b *testing.B) {
+	compareCounting(b, lookupParallel)
+}
+
+// compareCounting runs the timed loop run over 10,000 channels of 100
+// members each, with Config.CountLookups off and on.
+func compareCounting(b *testing.B, run func(b *testing.B, ix *benchIndex, names []string)) {
 	names := benchNames(10000)
 	for _, c := range countings {
 		b.Run("count="+c.name, func(b *testing.B) {
 			ix := NewWith[*int, struct{}](Config{CountLookups: c.on})
 			load(ix, names, newSubs(100))
-			var start, total atomic.Int64
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(start.Add(1297)) % len(names)
-				n := 0
-				for pb.Next() {
-					n += len(ix.Lookup(names[i]).Channel.members)
-					if i++; i == len(names) {
-						i = 0
-					}
-				}
-				total.Add(int64(n))
-			})
-			sinkInt = int(total.Load())
+			run(b, ix, names)
 		})
 	}
 }

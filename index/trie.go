@@ -163,51 +163,50 @@ func (t *trie[S, V]) drop(p *Channel[S, V]) {
 
 // insert adds p at the end of its path, creating the nodes on the way.
 func (t *trie[S, V]) insert(p *Channel[S, V]) {
-	n, s := &t.root, p.name
-	for {
-		tok, rest, more := strings.Cut(s, ".")
-		if tok == ">" && !more {
-			n.rest = p
-			return
-		}
-		n = n.child(tok, true)
-		if !more {
-			n.end = p
-			return
-		}
-		s = rest
-	}
+	field, _ := t.slot(p.name, true, nil)
+	*field = p
 }
 
 // delete takes p out of the trie and prunes the nodes left empty.
 func (t *trie[S, V]) delete(p *Channel[S, V]) {
-	type step struct {
-		parent *node[S, V]
-		tok    string
-	}
-	var buf [MaxTokens]step
-	path := buf[:0]
-	n, s := &t.root, p.name
-	for {
-		tok, rest, more := strings.Cut(s, ".")
-		if tok == ">" && !more {
-			n.rest = nil
-			break
-		}
-		path = append(path, step{n, tok})
-		n = n.child(tok, false)
-		if !more {
-			n.end = nil
-			break
-		}
-		s = rest
-	}
+	var buf [MaxTokens]step[S, V]
+	field, path := t.slot(p.name, false, buf[:0])
+	*field = nil
 	for i := len(path) - 1; i >= 0; i-- {
 		st := path[i]
 		if !st.parent.child(st.tok, false).empty() {
 			break
 		}
 		st.parent.removeChild(st.tok)
+	}
+}
+
+// step is one move down the trie: from parent, by the token tok.
+type step[S comparable, V any] struct {
+	parent *node[S, V]
+	tok    string
+}
+
+// slot returns the field that holds the pattern name: the rest of the node
+// its tokens before a last ">" lead to, else the end of the node all its
+// tokens lead to. On the way it creates the missing nodes when create is
+// set (else they must exist) and, unless path is nil, appends each step it
+// takes to path, which it returns.
+func (t *trie[S, V]) slot(name string, create bool, path []step[S, V]) (**Channel[S, V], []step[S, V]) {
+	n, s := &t.root, name
+	for {
+		tok, rest, more := strings.Cut(s, ".")
+		if tok == ">" && !more {
+			return &n.rest, path
+		}
+		if path != nil {
+			path = append(path, step[S, V]{n, tok})
+		}
+		n = n.child(tok, create)
+		if !more {
+			return &n.end, path
+		}
+		s = rest
 	}
 }
 

@@ -2,11 +2,10 @@ package limits
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/BurntSushi/toml"
+	"wsfan/lib/configtest"
 )
 
 func TestConfigTOML(t *testing.T) {
@@ -23,21 +22,7 @@ command_burst = 20
 command_grace = "2s"
 allowed_origins = ["https://app.example.com", "https://*.example.com"]
 `
-	var doc struct {
-		Limits Config `toml:"limits"`
-	}
-	md, err := toml.Decode(text, &doc)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		t.Fatalf("undecoded keys: %v", und)
-	}
-	c := doc.Limits
-	c.ApplyDefaults()
-	if err := c.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
+	c := configtest.Decode[Config](t, text, "limits")
 	want := Config{
 		MaxConnectionsPerIP: Off, NewConnectionsPerSecond: 500, NewConnectionsBurst: 200,
 		NewConnectionsPerIPPerSecond: 2.5, NewConnectionsPerIPBurst: 5, MaxTrackedIPs: 1024,
@@ -68,16 +53,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Helper()
 		c := Default()
 		mutate(&c)
-		err := c.Validate()
-		if wantKey == "" {
-			if err != nil {
-				t.Fatalf("unexpected error %v", err)
-			}
-			return
-		}
-		if err == nil || !strings.Contains(err.Error(), wantKey) {
-			t.Fatalf("Validate = %v; want an error naming %q", err, wantKey)
-		}
+		configtest.WantError(t, "Validate", c.Validate(), wantKey)
 	}
 	f(func(c *Config) { c.MaxConnectionsPerIP = -2 }, "limits.max_connections_per_ip")
 	f(func(c *Config) { c.NewConnectionsPerSecond = -5 }, "limits.new_connections_per_second")

@@ -29,7 +29,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,6 +38,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"wsfan/lib/nettest"
 )
 
 const sizingKey = "sizing-test-publish-key-0123456789"
@@ -178,7 +179,7 @@ type server struct {
 func startServer(t *testing.T, bin, ping, idle string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	s := &server{public: freeAddr(t), admin: freeAddr(t)}
+	s := &server{public: nettest.FreeAddr(t), admin: nettest.FreeAddr(t)}
 	cfg := fmt.Sprintf("listen = %q\nadmin_listen = %q\npublish_keys = [%q]\nping_interval = %q\nidle_timeout = %q\n",
 		s.public, s.admin, sizingKey, ping, idle)
 	path := filepath.Join(dir, "config.toml")
@@ -195,22 +196,12 @@ func startServer(t *testing.T, bin, ping, idle string) *server {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get("http://" + s.admin + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			b, _ := os.ReadFile(log.Name())
-			t.Fatalf("server did not become healthy: %v\n%s", err, b)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := nettest.WaitOK("http://"+s.admin+"/healthz", 10*time.Second); err != nil {
+		s.stop()
+		b, _ := os.ReadFile(log.Name())
+		t.Fatalf("server did not become healthy: %v\n%s", err, b)
 	}
+	return s
 }
 
 func (s *server) stop() {
@@ -303,16 +294,6 @@ func (s *server) publish(t *testing.T, body string) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("publish: HTTP %d", resp.StatusCode)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // slabBytes returns the kernel's slab memory (socket, file and epoll

@@ -84,13 +84,7 @@ func (p *PerChannel) Unsubscribe(channel string, c *Client) bool {
 }
 
 func (p *PerChannel) RemoveAll(c *Client, channels []string) int {
-	n := 0
-	for _, ch := range channels {
-		if p.Unsubscribe(ch, c) {
-			n++
-		}
-	}
-	return n
+	return unsubscribeEach(p, c, channels)
 }
 
 func (p *PerChannel) Walk(channel string, fn func(*Client)) int {

@@ -48,13 +48,7 @@ func (m *RWMap) Unsubscribe(channel string, c *Client) bool {
 }
 
 func (m *RWMap) RemoveAll(c *Client, channels []string) int {
-	n := 0
-	for _, ch := range channels {
-		if m.Unsubscribe(ch, c) {
-			n++
-		}
-	}
-	return n
+	return unsubscribeEach(m, c, channels)
 }
 
 func (m *RWMap) Walk(channel string, fn func(*Client)) int {

@@ -27,6 +27,19 @@ func walk(subs []*Client, fn func(*Client)) int {
 	return len(subs)
 }
 
+// unsubscribeEach is RemoveAll for a strategy that has no faster
+// disconnect than one Unsubscribe per channel: it unsubscribes c from each
+// of channels and returns how many c was on.
+func unsubscribeEach(s Strategy, c *Client, channels []string) int {
+	n := 0
+	for _, ch := range channels {
+		if s.Unsubscribe(ch, c) {
+			n++
+		}
+	}
+	return n
+}
+
 // Strategy is a subscription index for exact channels.
 type Strategy interface {
 	// Subscribe adds c to channel and reports whether it was new.

@@ -55,13 +55,7 @@ func (s *StripedIndex) leave(h *index.Sub[*Client, struct{}]) {
 }
 
 func (s *StripedIndex) RemoveAll(c *Client, channels []string) int {
-	n := 0
-	for _, channel := range channels {
-		if s.Unsubscribe(channel, c) {
-			n++
-		}
-	}
-	return n
+	return unsubscribeEach(s, c, channels)
 }
 
 // Walk finds the channel and walks it under its lock, as a fan-out does:

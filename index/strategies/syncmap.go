@@ -85,13 +85,7 @@ func (s *SyncMap) Unsubscribe(channel string, c *Client) bool {
 }
 
 func (s *SyncMap) RemoveAll(c *Client, channels []string) int {
-	n := 0
-	for _, ch := range channels {
-		if s.Unsubscribe(ch, c) {
-			n++
-		}
-	}
-	return n
+	return unsubscribeEach(s, c, channels)
 }
 
 func (s *SyncMap) Walk(channel string, fn func(*Client)) int {

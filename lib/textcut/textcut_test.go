@@ -6,35 +6,39 @@ import (
 	"unicode/utf8"
 )
 
+// cuts are strings, byte limits, and what Prefix and Clip make of them.
+var cuts = []struct {
+	s            string
+	n            int
+	prefix, clip string
+}{
+	{"", 3, "", ""},
+	{"abc", 3, "abc", "abc"},
+	{"abcd", 3, "abc", "abc..."},
+	{"abc", 0, "", "..."},
+	{"ab\u00e9", 3, "ab", "ab..."},                       // é is 2 bytes: backs up to its start
+	{"ab\u00e9", 4, "ab\u00e9", "ab\u00e9"},              // fits
+	{"ab\u00e9z", 3, "ab", "ab..."},                      // the same, not at the end
+	{"a\U0001F600x", 4, "a", "a..."},                     // 4-byte rune cut: dropped whole
+	{"a\U0001F600x", 5, "a\U0001F600", "a\U0001F600..."}, // rune fits exactly
+	{"\xff\xff\xff\xff", 2, "\xff\xff", "\xff\xff..."},   // invalid UTF-8: cut at n
+	{strings.Repeat("é", 100), 123, strings.Repeat("é", 61), strings.Repeat("é", 61) + "..."},
+}
+
 func TestPrefix(t *testing.T) {
-	f := func(s string, n int, want string) {
-		t.Helper()
-		if got := Prefix(s, n); got != want {
-			t.Fatalf("Prefix(%q, %d) = %q; want %q", s, n, got, want)
+	for _, c := range cuts {
+		if got := Prefix(c.s, c.n); got != c.prefix {
+			t.Errorf("Prefix(%q, %d) = %q; want %q", c.s, c.n, got, c.prefix)
 		}
 	}
-	f("", 3, "")
-	f("abc", 3, "abc")
-	f("abcd", 3, "abc")
-	f("abc", 0, "")
-	f("ab\u00e9", 3, "ab")               // é is 2 bytes: backs up to its start
-	f("ab\u00e9", 4, "ab\u00e9")         // fits
-	f("a\U0001F600x", 4, "a")            // 4-byte rune cut: dropped whole
-	f("a\U0001F600x", 5, "a\U0001F600")  // rune fits exactly
-	f("\xff\xff\xff\xff", 2, "\xff\xff") // invalid UTF-8: cut at n
-	f(strings.Repeat("é", 100), 123, strings.Repeat("é", 61))
 }
 
 func TestClip(t *testing.T) {
-	f := func(s string, n int, want string) {
-		t.Helper()
-		if got := Clip(s, n); got != want {
-			t.Fatalf("Clip(%q, %d) = %q; want %q", s, n, got, want)
+	for _, c := range cuts {
+		if got := Clip(c.s, c.n); got != c.clip {
+			t.Errorf("Clip(%q, %d) = %q; want %q", c.s, c.n, got, c.clip)
 		}
 	}
-	f("abc", 3, "abc")
-	f("abcd", 3, "abc...")
-	f("ab\u00e9z", 3, "ab...")
 }
 
 func FuzzPrefix(f *testing.F) {

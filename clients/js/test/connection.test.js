@@ -7,10 +7,11 @@ import { test } from "node:test";
 import { connected, newClient, watch } from "./support/client.js";
 import { startFake } from "./support/fake.js";
 
-async function fakeServer(t) {
+/** setup starts a fake server, closed after the test, and a client of it. */
+async function setup(t, options) {
   const fake = await startFake();
   t.after(() => fake.close());
-  return fake;
+  return { fake, ...newClient(t, fake.url, options) };
 }
 
 /** gaps returns the times between consecutive "connecting" states, ms. */
@@ -29,8 +30,7 @@ async function refusedUrl() {
 }
 
 test("a heartbeat goes out after heartbeatInterval of silence; no frame within heartbeatTimeout → reconnect", async (t) => {
-  const fake = await fakeServer(t);
-  const { client, errors } = newClient(t, fake.url, {
+  const { fake, client, errors } = await setup(t, {
     heartbeatInterval: 100,
     heartbeatTimeout: 100,
     minReconnectDelay: 10,
@@ -49,8 +49,7 @@ test("a heartbeat goes out after heartbeatInterval of silence; no frame within h
 });
 
 test("any frame proves liveness, a pong without id included", async (t) => {
-  const fake = await fakeServer(t);
-  const { client } = newClient(t, fake.url, { heartbeatInterval: 60, heartbeatTimeout: 60, minReconnectDelay: 10 });
+  const { fake, client } = await setup(t, { heartbeatInterval: 60, heartbeatTimeout: 60, minReconnectDelay: 10 });
   client.connect();
   const conn = await fake.connection(0);
   // Answer five heartbeats, alternately with a pong and with other frames.
@@ -114,8 +113,7 @@ test("backoff: every delay in [minReconnectDelay, maxReconnectDelay], growing to
 });
 
 test("the backoff resets after a connection that stayed up, not after one that failed at once", async (t) => {
-  const fake = await fakeServer(t);
-  const { client, states } = newClient(t, fake.url, {
+  const { fake, client, states } = await setup(t, {
     minReconnectDelay: 40,
     maxReconnectDelay: 2000,
     resetBackoffAfter: 300,
@@ -140,8 +138,7 @@ test("the backoff resets after a connection that stayed up, not after one that f
 });
 
 test("1009 is reported and retried with backoff, never in a tight loop", async (t) => {
-  const fake = await fakeServer(t);
-  const { client, states, errors } = newClient(t, fake.url, {
+  const { fake, client, states, errors } = await setup(t, {
     minReconnectDelay: 30,
     maxReconnectDelay: 400,
     heartbeatInterval: 0,
@@ -166,9 +163,8 @@ test("1009 is reported and retried with backoff, never in a tight loop", async (
 });
 
 test("1008 token expired → a fresh token, at once; 1008 slow consumer, rate limited → reported, backoff", async (t) => {
-  const fake = await fakeServer(t);
   let calls = 0;
-  const { client, states, errors } = newClient(t, fake.url, {
+  const { fake, client, states, errors } = await setup(t, {
     token: async () => `tok-${++calls}`,
     minReconnectDelay: 600,
     maxReconnectDelay: 600,
@@ -202,9 +198,8 @@ test("1008 token expired → a fresh token, at once; 1008 slow consumer, rate li
 });
 
 test("a token function that fails is reported and retried", async (t) => {
-  const fake = await fakeServer(t);
   let calls = 0;
-  const { client, errors } = newClient(t, fake.url, {
+  const { fake, client, errors } = await setup(t, {
     token: () => {
       if (++calls === 1) throw new Error("auth service down");
       return "tok";
@@ -221,7 +216,6 @@ test("a token function that fails is reported and retried", async (t) => {
 });
 
 test("the online event retries at once instead of waiting out the backoff", async (t) => {
-  const fake = await fakeServer(t);
   // Node has no window: stand one in for the client's online listener.
   const target = new EventTarget();
   globalThis.addEventListener = target.addEventListener.bind(target);
@@ -230,7 +224,7 @@ test("the online event retries at once instead of waiting out the backoff", asyn
     delete globalThis.addEventListener;
     delete globalThis.removeEventListener;
   });
-  const { client, states } = newClient(t, fake.url, {
+  const { fake, client, states } = await setup(t, {
     minReconnectDelay: 60000,
     maxReconnectDelay: 60000,
     heartbeatInterval: 0,
@@ -244,8 +238,7 @@ test("the online event retries at once instead of waiting out the backoff", asyn
 });
 
 test("close() stops everything: no reconnect, state closed, no timer left", async (t) => {
-  const fake = await fakeServer(t);
-  const { client, states } = newClient(t, fake.url, { minReconnectDelay: 50, maxReconnectDelay: 50 });
+  const { fake, client, states } = await setup(t, { minReconnectDelay: 50, maxReconnectDelay: 50 });
   watch(client, "token.A.trade");
   client.connect();
   const conn = await fake.connection(0);

@@ -97,37 +97,38 @@ test("reconnect re-sends every subscription in one command, with since where pos
   assert.deepEqual(l.subscribed.items[1], { channel: "token.L.trade", recovered: false });
 });
 
-test("recovered:false → onGap once, with the range up to the ack's position", async (t) => {
+/**
+ * resubscribedUnrecovered runs one subscription to token.H.trade over two
+ * connections: the first acks it at position `before` (recovered) and
+ * delivers the next seq; after a drain, the second acks it at `after` with
+ * recovered:false and delivers the seq after that. It resolves with the
+ * client and the subscription's watcher once both messages are in.
+ */
+async function resubscribedUnrecovered(t, before, after) {
   const { fake, client } = await setup(t);
   const h = watch(client, "token.H.trade");
   client.connect();
   let conn = await fake.connection(0);
-  conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", epoch: "E1", seq: 5 }], recovered: true });
-  conn.message("token.H.trade", 6, {});
+  conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", ...before }], recovered: true });
+  conn.message("token.H.trade", before.seq + 1, {});
   await h.messages.count(1, 2000);
   conn.close(1001, "shutdown");
   conn = await fake.connection(1);
-  conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", epoch: "E1", seq: 40 }], recovered: false });
-  conn.message("token.H.trade", 41, {});
+  conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", ...after }], recovered: false });
+  conn.message("token.H.trade", after.seq + 1, {});
   await h.messages.count(2, 2000);
+  return { client, h };
+}
+
+test("recovered:false → onGap once, with the range up to the ack's position", async (t) => {
+  const { client, h } = await resubscribedUnrecovered(t, { epoch: "E1", seq: 5 }, { epoch: "E1", seq: 40 });
   assert.deepEqual(h.gaps.items, [{ channel: "token.H.trade", from: 7, to: 40 }]);
   assert.deepEqual(seqs(h), [6, 41]);
   assert.deepEqual(client.stats, { reconnects: 1, recovered: 0, gaps: 1 });
 });
 
 test("a new epoch (server restart) → onGap reset, then the new numbering is followed", async (t) => {
-  const { fake, client } = await setup(t);
-  const h = watch(client, "token.H.trade");
-  client.connect();
-  let conn = await fake.connection(0);
-  conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", epoch: "E1", seq: 50 }], recovered: true });
-  conn.message("token.H.trade", 51, {});
-  await h.messages.count(1, 2000);
-  conn.close(1001, "shutdown");
-  conn = await fake.connection(1);
-  conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", epoch: "E2", seq: 2 }], recovered: false });
-  conn.message("token.H.trade", 3, {});
-  await h.messages.count(2, 2000);
+  const { h } = await resubscribedUnrecovered(t, { epoch: "E1", seq: 50 }, { epoch: "E2", seq: 2 });
   assert.deepEqual(h.gaps.items, [{ channel: "token.H.trade", from: 52, to: null }]);
   assert.deepEqual(seqs(h), [51, 3]);
 });

@@ -32,6 +32,22 @@ async function publishN(srv, channel, from, n, batch = 10) {
   }
 }
 
+/**
+ * subscribedClient connects a client to url with options, subscribed to
+ * channel, and resolves once the server acked the subscription, with the
+ * client, its recorders (states, errors) and the channel's watcher w.
+ */
+async function subscribedClient(t, url, channel, options) {
+  const c = newClient(t, url, options);
+  const w = watch(c.client, channel);
+  c.client.connect();
+  await w.subscribed.count(1, 3000);
+  return { ...c, w };
+}
+
+/** restarted starts a server on the addresses of srv, which was stopped. */
+const restarted = (t, srv) => wsfan(t, { listen: srv.listen, admin_listen: srv.adminListen });
+
 /** range returns [from, ..., to]. */
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -85,10 +101,7 @@ test("proxy cut for 2 s while 200 publications go to a history channel: all deli
   const proxy = await startProxy(srv.listen);
   t.after(() => proxy.close());
   // Default backoff and heartbeat options: the guarantee holds as shipped.
-  const { client, states } = newClient(t, `ws://127.0.0.1:${proxy.port}/ws`);
-  const w = watch(client, "token.BTC.trade");
-  client.connect();
-  await w.subscribed.count(1, 3000);
+  const { client, states, w } = await subscribedClient(t, `ws://127.0.0.1:${proxy.port}/ws`, "token.BTC.trade");
   await publishN(srv, "token.BTC.trade", 1, 10);
   await w.messages.count(10, 3000);
 
@@ -123,15 +136,12 @@ test("a stalled network (no FIN, no reset) is found by the heartbeat and recover
   const srv = await wsfan(t);
   const proxy = await startProxy(srv.listen);
   t.after(() => proxy.close());
-  const { client, states, errors } = newClient(t, `ws://127.0.0.1:${proxy.port}/ws`, {
+  const { states, errors, w } = await subscribedClient(t, `ws://127.0.0.1:${proxy.port}/ws`, "token.ETH.trade", {
     heartbeatInterval: 200,
     heartbeatTimeout: 200,
     minReconnectDelay: 50,
     maxReconnectDelay: 200,
   });
-  const w = watch(client, "token.ETH.trade");
-  client.connect();
-  await w.subscribed.count(1, 3000);
   proxy.stall();
   await publishN(srv, "token.ETH.trade", 1, 50);
   await w.messages.count(50, 3000);
@@ -143,16 +153,13 @@ test("a stalled network (no FIN, no reset) is found by the heartbeat and recover
 
 test("a server restart (new epoch) → onGap once; delivery follows the new server", async (t) => {
   const first = await wsfan(t);
-  const { client, states } = newClient(t, first.wsUrl, { minReconnectDelay: 50, maxReconnectDelay: 200 });
-  const w = watch(client, "token.SOL.trade");
-  client.connect();
-  await w.subscribed.count(1, 3000);
+  const { states, w } = await subscribedClient(t, first.wsUrl, "token.SOL.trade", { minReconnectDelay: 50, maxReconnectDelay: 200 });
   await publishN(first, "token.SOL.trade", 1, 5);
   await w.messages.count(5, 3000);
 
   await first.stop("SIGKILL");
   await states.until((s) => s.at(-1).state !== "connected", 3000, "the loss noticed");
-  const second = await wsfan(t, { listen: first.listen, admin_listen: first.adminListen });
+  const second = await restarted(t, first);
   await w.subscribed.count(2, 5000);
   await publishN(second, "token.SOL.trade", 6, 3);
   await w.messages.count(8, 3000);
@@ -163,14 +170,11 @@ test("a server restart (new epoch) → onGap once; delivery follows the new serv
 
 test("a drain (1001 shutdown) → back on the new server", async (t) => {
   const first = await wsfan(t);
-  const { client, states } = newClient(t, first.wsUrl, { minReconnectDelay: 50, maxReconnectDelay: 200 });
-  const w = watch(client, "token.ADA.trade");
-  client.connect();
-  await w.subscribed.count(1, 3000);
+  const { states, w } = await subscribedClient(t, first.wsUrl, "token.ADA.trade", { minReconnectDelay: 50, maxReconnectDelay: 200 });
   assert.equal(await first.stop("SIGTERM"), 0);
   const lost = await states.until((s) => s.some((x) => x.state === "disconnected"), 3000, "disconnected");
   assert.deepEqual(lost.find((x) => x.state === "disconnected").detail, { code: 1001, reason: "shutdown" });
-  const second = await wsfan(t, { listen: first.listen, admin_listen: first.adminListen });
+  const second = await restarted(t, first);
   await connected(states, 2, 5000);
   await w.subscribed.count(2, 3000);
   await second.publish({ channel: "token.ADA.trade", data: { on: "second" } });
@@ -188,10 +192,7 @@ test("token expiry (1008) → a fresh token from the async token function, recon
     issued.push(exp);
     return signHS256({ sub: "alice", exp }, secret);
   };
-  const { client, states } = newClient(t, srv.wsUrl, { token, heartbeatInterval: 0 });
-  const w = watch(client, "token.DOT.trade");
-  client.connect();
-  await w.subscribed.count(1, 3000);
+  const { states, w } = await subscribedClient(t, srv.wsUrl, "token.DOT.trade", { token, heartbeatInterval: 0 });
   await publishN(srv, "token.DOT.trade", 1, 5);
   // exp has whole seconds and auth.leeway is 5 s: the close comes 5 to 6 s
   // after the connect.

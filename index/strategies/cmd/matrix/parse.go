@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,6 +21,17 @@ type key struct {
 // sample is one benchmark line's measurements; a missing unit is -1.
 type sample struct {
 	ns, cpuNs, ext, bytes, allocs, heap float64
+}
+
+// unmeasured is the sample with every unit missing.
+var unmeasured = sample{ns: -1, cpuNs: -1, ext: -1, bytes: -1, allocs: -1, heap: -1}
+
+// units returns the measurement of s that each unit of a result line sets.
+func (s *sample) units() map[string]*float64 {
+	return map[string]*float64{
+		"ns/op": &s.ns, "cpu-ns/op": &s.cpuNs, "ext-%": &s.ext,
+		"B/op": &s.bytes, "allocs/op": &s.allocs, "heap-B": &s.heap,
+	}
 }
 
 // results holds every sample by cell, and the header lines seen.
@@ -73,25 +85,15 @@ func parseLine(text string) (key, sample, error) {
 		return key{}, sample{}, fmt.Errorf("cannot parse %q: want Workload/strategy", f[0])
 	}
 	k := key{workload: name[:i], strategy: name[i+1:], cpu: cpu}
-	s := sample{ns: -1, cpuNs: -1, ext: -1, bytes: -1, allocs: -1, heap: -1}
+	s := unmeasured
+	units := s.units()
 	for j := 2; j < len(f); j += 2 {
 		v, err := strconv.ParseFloat(f[j], 64)
 		if err != nil {
 			return key{}, sample{}, fmt.Errorf("cannot parse %q in %q: %w", f[j], text, err)
 		}
-		switch f[j+1] {
-		case "ns/op":
-			s.ns = v
-		case "cpu-ns/op":
-			s.cpuNs = v
-		case "ext-%":
-			s.ext = v
-		case "B/op":
-			s.bytes = v
-		case "allocs/op":
-			s.allocs = v
-		case "heap-B":
-			s.heap = v
+		if m := units[f[j+1]]; m != nil {
+			*m = v
 		}
 	}
 	return k, s, nil
@@ -102,7 +104,7 @@ func parseLine(text string) (key, sample, error) {
 func (r *results) best(k key) (sample, int) {
 	ss := r.rows[k]
 	if len(ss) == 0 {
-		return sample{ns: -1, cpuNs: -1, ext: -1, bytes: -1, allocs: -1, heap: -1}, 0
+		return unmeasured, 0
 	}
 	b := ss[0]
 	for _, s := range ss[1:] {
@@ -118,45 +120,31 @@ func (r *results) best(k key) (sample, int) {
 func (r *results) strategies() []string {
 	preferred := []string{"rwmap", "striped16", "perchannel", "syncmap", "actor", "striped16+count",
 		"striped4", "striped8", "striped32", "striped64"}
-	seen := map[string]bool{}
-	for k := range r.rows {
-		seen[k.strategy] = true
-	}
-	var out []string
-	for _, s := range preferred {
-		if seen[s] {
-			out = append(out, s)
-			delete(seen, s)
-		}
-	}
-	var rest []string
-	for s := range seen {
-		rest = append(rest, s)
-	}
-	slices.Sort(rest)
-	return append(out, rest...)
+	return r.seen(func(k key) string { return k.strategy }, preferred)
 }
 
-// workloads returns the workloads seen, in a fixed order.
+// workloads returns the workloads seen, in a fixed order, then the others
+// sorted.
 func (r *results) workloads() []string {
 	order := []string{"Lookup", "Mixed/zipf", "Mixed/tail", "Disconnect/zipf", "Disconnect/tail", "Memory"}
+	return r.seen(func(k key) string { return k.workload }, order)
+}
+
+// seen returns the values that field takes over the cells, each once: those
+// in order first, in that order, then the others sorted.
+func (r *results) seen(field func(key) string, order []string) []string {
 	seen := map[string]bool{}
 	for k := range r.rows {
-		seen[k.workload] = true
+		seen[field(k)] = true
 	}
 	var out []string
-	for _, w := range order {
-		if seen[w] {
-			out = append(out, w)
-			delete(seen, w)
+	for _, v := range order {
+		if seen[v] {
+			out = append(out, v)
+			delete(seen, v)
 		}
 	}
-	var rest []string
-	for w := range seen {
-		rest = append(rest, w)
-	}
-	slices.Sort(rest)
-	return append(out, rest...)
+	return append(out, slices.Sorted(maps.Keys(seen))...)
 }
 
 // cpus returns the core counts workload ran with, ascending.
