@@ -90,16 +90,7 @@ func (c *coordinator) hot() error {
 	}
 	stop()
 	stop = nil
-	c.publishLast()
-	m1, err := c.measure()
-	if err != nil {
-		return err
-	}
-	c.phase = "drain"
-	if err := c.drain(first); err != nil {
-		return err
-	}
-	m2, err := c.measure()
+	m1, m2, err := c.endPublishing(first)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,22 @@ func (c *coordinator) drain(m0 mark) error {
 	}
 }
 
+// endPublishing follows a stopped publisher: each token channel's last
+// value (-last-value), the mark that ends the publishing window, the drain
+// of what the publications since m0 owe, and the mark that ends the drain.
+func (c *coordinator) endPublishing(m0 mark) (end, drained mark, err error) {
+	c.publishLast()
+	if end, err = c.measure(); err != nil {
+		return end, drained, err
+	}
+	c.phase = "drain"
+	if err = c.drain(m0); err != nil {
+		return end, drained, err
+	}
+	drained, err = c.measure()
+	return end, drained, err
+}
+
 // publish runs a constant rate for o.Duration, then drains.
 func (c *coordinator) publish() error {
 	o := c.o
@@ -81,16 +97,7 @@ func (c *coordinator) publish() error {
 	if err != nil {
 		return err
 	}
-	c.publishLast()
-	m1, err := c.measure()
-	if err != nil {
-		return err
-	}
-	c.phase = "drain"
-	if err := c.drain(m0); err != nil {
-		return err
-	}
-	m2, err := c.measure()
+	m1, m2, err := c.endPublishing(m0)
 	if err != nil {
 		return err
 	}
