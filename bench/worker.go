@@ -143,6 +143,20 @@ func newWorker(o *options, id, procs int) (*worker, error) {
 	return w, nil
 }
 
+// slots returns, in dial order, this process's connection slots that keep
+// accepts (nil: every slot). keep runs under w.mu.
+func (w *worker) slots(keep func(c *conn) bool) []*conn {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []*conn
+	for _, c := range w.conns {
+		if keep == nil || keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // share returns how many of the global indices [lo, hi) belong to process
 // id of procs.
 func share(lo, hi, id, procs int) int {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -31,21 +29,6 @@ func (w *worker) closeConn(c *conn) {
 
 // closeAll closes every open connection, 64 at a time.
 func (w *worker) closeAll() {
-	w.mu.Lock()
-	all := append([]*conn(nil), w.conns...)
-	w.mu.Unlock()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Go(func() {
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(all) {
-					return
-				}
-				w.closeConn(all[k])
-			}
-		})
-	}
-	wg.Wait()
+	all := w.slots(nil)
+	forEach(len(all), 64, func(k int) { w.closeConn(all[k]) })
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -30,36 +29,22 @@ func (w *worker) grow(target int) {
 // each outcome.
 func (w *worker) dialAll(n int, slot func(k int) *conn, rate float64, done func(ok bool)) {
 	sem := make(chan struct{}, w.o.InFlight)
-	var pending, dialers sync.WaitGroup
-	var next atomic.Int64
+	var pending sync.WaitGroup
 	start := time.Now()
 	// A few goroutines dial (each connect blocks for a loopback round
 	// trip); the handshakes complete on nbio's pollers.
-	for range 4 {
-		dialers.Go(func() {
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= n {
-					return
-				}
-				if rate > 0 {
-					if d := time.Until(start.Add(time.Duration(float64(k) / rate * float64(time.Second)))); d > 0 {
-						time.Sleep(d) // pacing
-					}
-				}
-				sem <- struct{}{}
-				pending.Add(1)
-				w.connect(slot(k), func(ok bool) {
-					if done != nil {
-						done(ok)
-					}
-					<-sem
-					pending.Done()
-				})
+	forEach(n, 4, func(k int) {
+		pace(start, k, rate)
+		sem <- struct{}{}
+		pending.Add(1)
+		w.connect(slot(k), func(ok bool) {
+			if done != nil {
+				done(ok)
 			}
+			<-sem
+			pending.Done()
 		})
-	}
-	dialers.Wait()
+	})
 	pending.Wait()
 }
 
@@ -119,14 +104,18 @@ func (w *worker) noteFailure(c *conn, err error) {
 	if errors.As(err, &ne) && ne.Timeout() {
 		reason = "timeout"
 	}
-	if len(reason) > 80 {
-		reason = reason[:80]
-	}
+	w.tally(w.failReasons, &w.failLog, c, clip(reason, 80), 3)
+}
+
+// tally counts why in counts and describes the first maxCloseLog in log:
+// the connection, its source address, why, and the connection's age in
+// seconds with prec decimals.
+func (w *worker) tally(counts map[string]int64, log *[]string, c *conn, why string, prec int) {
 	age := time.Since(c.att.Load().start).Seconds()
 	w.mu.Lock()
-	w.failReasons[reason]++
-	if len(w.failLog) < maxCloseLog {
-		w.failLog = append(w.failLog, fmt.Sprintf("conn %d (from %v): %s after %.3f s", c.idx, sourceIP(c.idx, w.o.SrcAddrs), reason, age))
+	counts[why]++
+	if len(*log) < maxCloseLog {
+		*log = append(*log, fmt.Sprintf("conn %d (from %v): %s after %.*f s", c.idx, sourceIP(c.idx, w.o.SrcAddrs), why, prec, age))
 	}
 	w.mu.Unlock()
 }

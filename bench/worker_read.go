@@ -100,19 +100,10 @@ func (w *worker) onClosed(c *conn, code int, reason string, err error) {
 		if code == 0 {
 			why = "abnormal"
 			if err != nil {
-				why = "abnormal: " + err.Error()
-				if len(why) > 60 {
-					why = why[:60]
-				}
+				why = clip("abnormal: "+err.Error(), 60)
 			}
 		}
-		age := time.Since(c.att.Load().start).Seconds()
-		w.mu.Lock()
-		w.closes[why]++
-		if len(w.closeLog) < maxCloseLog {
-			w.closeLog = append(w.closeLog, fmt.Sprintf("conn %d (from %v): %s after %.1f s", c.idx, sourceIP(c.idx, w.o.SrcAddrs), why, age))
-		}
-		w.mu.Unlock()
+		w.tally(w.closes, &w.closeLog, c, why, 1)
 	}
 	att := c.att.Load()
 	att.markClosed()

@@ -67,26 +67,13 @@ func (w *worker) snapshot(event string) snapshot {
 	return s
 }
 
-func cloneCounts(m map[string]int64) map[string]int64 {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]int64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // loss sums the loss accounting of the connections still open; with
 // observersOnly, of the observers only (storm: the others left and came
 // back, so they missed publications on purpose). last, when not nil, is
 // the last value published on each channel, which every subscriber's last
 // message must carry.
 func (w *worker) loss(accepted map[string]uint64, last map[string]int64, observersOnly bool) *lossTotals {
-	w.mu.Lock()
-	all := append([]*conn(nil), w.conns...)
-	w.mu.Unlock()
+	all := w.slots(nil)
 	t := &lossTotals{}
 	for _, c := range all {
 		if !c.isOpen.Load() {
