@@ -2,7 +2,6 @@ package rawserver
 
 import (
 	"bufio"
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wsfan/bench/internal/rfc6455"
 )
 
 // client is a minimal WebSocket client over a real loopback socket.
@@ -52,23 +53,10 @@ func dial(t *testing.T, s *Server) *client {
 	return &client{t: t, nc: nc, br: br}
 }
 
-// send writes one masked client frame.
+// send writes one masked client frame, as the load generator does.
 func (c *client) send(op byte, payload []byte) {
 	c.t.Helper()
-	b := []byte{0x80 | op}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	default:
-		b = append(b, 0x80|126, byte(n>>8), byte(n))
-	}
-	var mask [4]byte
-	_, _ = rand.Read(mask[:])
-	b = append(b, mask[:]...)
-	for i, x := range payload {
-		b = append(b, x^mask[i&3])
-	}
-	if _, err := c.nc.Write(b); err != nil {
+	if _, err := c.nc.Write(rfc6455.AppendClientFrame(nil, op, payload)); err != nil {
 		c.t.Fatal(err)
 	}
 }
