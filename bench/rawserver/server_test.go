@@ -270,23 +270,19 @@ func TestBadHandshakeAndFrames(t *testing.T) {
 }
 
 func TestValidChannel(t *testing.T) {
-	f := func(name string, want bool) {
-		t.Helper()
-		if got := validChannel(name); got != want {
-			t.Fatalf("validChannel(%q) = %v; want %v", name, got, want)
+	valid := []string{"token.BTC.trade", "global", "user.42.favorites", "a-b_c.D9",
+		strings.Repeat("a.", 15) + "a"} // 16 tokens
+	invalid := []string{"", "token..trade", ".a", "a.", "token.*.trade", "token.>",
+		strings.Repeat("a", 129),       // 129 bytes
+		strings.Repeat("a.", 16) + "a"} // 17 tokens
+	for _, name := range valid {
+		if !validChannel(name) {
+			t.Errorf("validChannel(%q) = false; want true", name)
 		}
 	}
-	f("token.BTC.trade", true)
-	f("global", true)
-	f("user.42.favorites", true)
-	f("a-b_c.D9", true)
-	f("", false)
-	f("token..trade", false)
-	f(".a", false)
-	f("a.", false)
-	f("token.*.trade", false)
-	f("token.>", false)
-	f(strings.Repeat("a", 129), false)
-	f(strings.Repeat("a.", 16)+"a", false) // 17 tokens
-	f(strings.Repeat("a.", 15)+"a", true)  // 16 tokens
+	for _, name := range invalid {
+		if validChannel(name) {
+			t.Errorf("validChannel(%q) = true; want false", name)
+		}
+	}
 }
