@@ -1,16 +1,12 @@
 package main
 
 import (
-	"io"
 	"strings"
 	"testing"
 )
 
 func TestRunsReference(t *testing.T) {
-	o, err := parseFlags(strings.Fields("-scenario uniform -spawn -reference raw -server-cpus 0 -load-cpus 1"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := mustParse(t, "-scenario uniform -spawn -reference raw -server-cpus 0 -load-cpus 1")
 	if o.Conns != 10000 || o.Tokens != 1000 || o.Dist != distUniform || o.PerConn != 3 || o.Rate != 833 || o.Batch != 1 {
 		t.Fatalf("not the uniform preset: %+v", o)
 	}
@@ -55,21 +51,4 @@ func TestRunsReference(t *testing.T) {
 	if compareRuns(o, []*result{ra}) != nil {
 		t.Fatal("a failed second run has no comparison")
 	}
-}
-
-func TestTargetFlags(t *testing.T) {
-	f := func(args, wantErr string) {
-		t.Helper()
-		_, err := parseFlags(strings.Fields(args), io.Discard)
-		if err == nil || !strings.Contains(err.Error(), wantErr) {
-			t.Fatalf("parseFlags(%q) error %v; want one containing %q", args, err, wantErr)
-		}
-	}
-	f("-target raw", "-target raw needs -spawn")
-	f("-spawn -target nginx", "-target must be")
-	f("-reference raw", "-reference raw needs -spawn")
-	f("-spawn -target raw -reference raw", "-reference raw needs -spawn and -target wsfan")
-	f("-spawn -reference wsfan", "-reference must be")
-	f("-spawn -reference raw -conflate x", "does not conflate")
-	f("-spawn -conflate-interval 50ms", "-conflate-interval needs -conflate")
 }

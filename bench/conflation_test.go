@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,10 +12,7 @@ import (
 )
 
 func TestTickerOptions(t *testing.T) {
-	o, err := parseFlags(strings.Fields("-scenario ticker -spawn"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := mustParse(t, "-scenario ticker -spawn")
 	if o.Conns != 10000 || o.Tokens != 1 || o.Dist != distAll || o.Rate != 1000 || o.Batch != 1 || !o.LastValue ||
 		len(o.Conflate) != 1 || o.Conflate[0] != "token.T0.trade" || o.ConflateInterval != 100*time.Millisecond || !o.Companion {
 		t.Fatalf("not the ticker preset: %+v", o)
@@ -45,23 +41,15 @@ func TestTickerOptions(t *testing.T) {
 		t.Fatalf("ticker config %q", text)
 	}
 
-	o, err = parseFlags(strings.Fields("-scenario ticker -spawn -no-conflation"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o = mustParse(t, "-scenario ticker -spawn -no-conflation")
 	if runs := o.runs(); len(runs) != 1 || len(runs[0].Conflate) != 0 || !runs[0].isHot() {
 		t.Fatalf("-no-conflation runs %+v", runs)
 	}
-	o, err = parseFlags(strings.Fields("-scenario ticker -spawn -companion=false"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o = mustParse(t, "-scenario ticker -spawn -companion=false")
 	if runs := o.runs(); len(runs) != 1 || len(runs[0].Conflate) != 1 {
 		t.Fatalf("-companion=false runs %+v", runs)
 	}
-	if _, err := parseFlags(strings.Fields("-scenario seed -spawn -companion"), io.Discard); err == nil || !strings.Contains(err.Error(), "need -conflate") {
-		t.Fatalf("-companion without -conflate: %v", err)
-	}
+	wantParseErrors(t, map[string]string{"-scenario seed -spawn -companion": "need -conflate"})
 
 	f := func(start, target, factor float64, want int) {
 		t.Helper()
@@ -199,18 +187,9 @@ func TestTickerCompanionSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns the server and opens 200 connections")
 	}
-	o, err := parseFlags([]string{"-scenario", "ticker", "-no-conflation", "-spawn", "-server-bin", serverBin(t), "-quiet",
-		"-conns", "200", "-rate", "40", "-hot-factor", "2", "-step", "500ms", "-drain", "10s"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runs := o.runs()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := run(ctx, runs[0], io.Discard)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	// -no-conflation makes one run: the companion.
+	res := runFirst(t, 60*time.Second, "-scenario", "ticker", "-no-conflation", "-spawn", "-server-bin", serverBin(t), "-quiet",
+		"-conns", "200", "-rate", "40", "-hot-factor", "2", "-step", "500ms", "-drain", "10s")
 	// 5, 10, 20, 40/s; 500 ms steps are short enough that a step may be
 	// judged behind on the publisher's pace alone.
 	if res.Hot == nil || len(res.Hot.Steps) < 2 || len(res.Hot.Steps) > 4 || res.Hot.Steps[0].Rate != 5 {

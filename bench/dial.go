@@ -2,20 +2,20 @@ package main
 
 import (
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp"
 	"github.com/lesismal/nbio/nbhttp/websocket"
+
+	"wsfan/bench/internal/rfc6455"
 )
 
 // errHandshakeTimeout is reported when connect + upgrade take longer than
@@ -129,8 +129,8 @@ func (d *wsDialer) dial(u *url.URL, local net.IP, session any, done func(link, e
 			fail(fmt.Errorf("HTTP %d", resp.StatusCode))
 			return
 		}
-		if !headerHas(resp.Header, "Upgrade", "websocket") || !headerHas(resp.Header, "Connection", "upgrade") ||
-			resp.Header.Get("Sec-Websocket-Accept") != acceptKey(key) {
+		if !rfc6455.HeaderHas(resp.Header, "Upgrade", "websocket") || !rfc6455.HeaderHas(resp.Header, "Connection", "upgrade") ||
+			resp.Header.Get("Sec-Websocket-Accept") != rfc6455.AcceptKey(key) {
 			fail(websocket.ErrBadHandshake)
 			return
 		}
@@ -171,25 +171,6 @@ func challengeKey() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])
-}
-
-// acceptKey is RFC 6455's Sec-WebSocket-Accept for key.
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
-// headerHas reports whether a comma-separated header holds token
-// (case-insensitive).
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for f := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // sourceIP returns the loopback source address of connection i:

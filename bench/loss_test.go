@@ -90,25 +90,27 @@ func TestChanStatsPerSecond(t *testing.T) {
 }
 
 func TestMatchPattern(t *testing.T) {
-	f := func(pattern, channel string, want bool) {
-		t.Helper()
-		if got := matchPattern(pattern, channel); got != want {
-			t.Fatalf("matchPattern(%q, %q) = %v; want %v", pattern, channel, got, want)
+	// Each pattern with channels it matches and channels it does not.
+	for _, c := range []struct {
+		pattern     string
+		match, miss []string
+	}{
+		{"token.T0.trade", []string{"token.T0.trade"}, []string{"token.T1.trade"}},
+		{"token.*.trade", []string{"token.T0.trade"}, []string{"token.T0.book"}},
+		{"token.*", nil, []string{"token.T0.trade"}},
+		{"token.>", []string{"token.T0.trade", "token.T0"}, []string{"token"}},
+		{">", []string{"global"}, nil},
+		{"*", []string{"global"}, []string{"a.b"}},
+		{"a.b.c", nil, []string{"a.b"}},
+		{"a.b", nil, []string{"a.b.c"}},
+	} {
+		for _, ch := range c.match {
+			eq(t, matchPattern(c.pattern, ch), true, "matchPattern(%q, %q)", c.pattern, ch)
+		}
+		for _, ch := range c.miss {
+			eq(t, matchPattern(c.pattern, ch), false, "matchPattern(%q, %q)", c.pattern, ch)
 		}
 	}
-	f("token.T0.trade", "token.T0.trade", true)
-	f("token.T0.trade", "token.T1.trade", false)
-	f("token.*.trade", "token.T0.trade", true)
-	f("token.*.trade", "token.T0.book", false)
-	f("token.*", "token.T0.trade", false)
-	f("token.>", "token.T0.trade", true)
-	f("token.>", "token.T0", true)
-	f("token.>", "token", false)
-	f(">", "global", true)
-	f("*", "global", true)
-	f("*", "a.b", false)
-	f("a.b.c", "a.b", false)
-	f("a.b", "a.b.c", false)
 }
 
 func TestNewConflation(t *testing.T) {

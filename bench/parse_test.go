@@ -60,35 +60,32 @@ func TestParseFrame(t *testing.T) {
 }
 
 func TestSkipValue(t *testing.T) {
-	f := func(in string, want int) {
-		t.Helper()
-		if got := skipValue([]byte(in)); got != want {
-			t.Fatalf("skipValue(%q) = %d; want %d", in, got, want)
-		}
+	// The length of the JSON value at the start; 0 when it is cut short.
+	for in, want := range map[string]int{
+		`{"t":1},"x":2}`:     7,
+		`[1,[2,{"a":"]"}]]}`: 17,
+		`"a\"b",`:            6,
+		`5,"ts":1}`:          1,
+		`5}`:                 1,
+		`null}`:              4,
+		`{"t":1`:             0,
+		``:                   0,
+	} {
+		eq(t, skipValue([]byte(in)), want, "skipValue(%q)", in)
 	}
-	f(`{"t":1},"x":2}`, 7)
-	f(`[1,[2,{"a":"]"}]]}`, 17)
-	f(`"a\"b",`, 6)
-	f(`5,"ts":1}`, 1)
-	f(`5}`, 1)
-	f(`null}`, 4)
-	f(`{"t":1`, 0) // cut short
-	f(``, 0)
 }
 
 func TestParseUint(t *testing.T) {
-	f := func(in string, want uint64, ok bool) {
-		t.Helper()
-		got, gotOK := parseUint([]byte(in))
-		if got != want || gotOK != ok {
-			t.Fatalf("parseUint(%q) = %d, %v; want %d, %v", in, got, gotOK, want, ok)
+	for in, want := range map[string]uint64{"123,": 123, "0}": 0, "18446744073709551615": 18446744073709551615} {
+		n, ok := parseUint([]byte(in))
+		eq(t, ok, true, "parseUint(%q) ok", in)
+		eq(t, n, want, "parseUint(%q)", in)
+	}
+	for _, bad := range []string{"-1", ""} {
+		if n, ok := parseUint([]byte(bad)); ok || n != 0 {
+			t.Errorf("parseUint(%q) = %d, %v; want 0, false", bad, n, ok)
 		}
 	}
-	f("123,", 123, true)
-	f("0}", 0, true)
-	f("18446744073709551615", 18446744073709551615, true)
-	f("-1", 0, false)
-	f("", 0, false)
 }
 
 func BenchmarkParseFrame(b *testing.B) {

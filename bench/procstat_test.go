@@ -7,20 +7,21 @@ import (
 )
 
 func TestParseStatTicks(t *testing.T) {
-	f := func(in string, want int64, ok bool) {
-		t.Helper()
-		got, err := parseStatTicks([]byte(in))
-		if (err == nil) != ok || got != want {
-			t.Fatalf("parseStatTicks(%q) = %d, %v; want %d (ok %v)", in, got, err, want, ok)
-		}
-	}
 	// Fields 14 and 15 (utime 1234, stime 567); the name holds spaces and
 	// a parenthesis.
-	line := "4242 (wsfan (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1234 567 0 0 20 0 9 0 100 1000000 2000 18446744073709551615"
-	f(line, 1801, true)
-	f("1 (init) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0", 10, true)
-	f("garbage", 0, false)
-	f("1 (x) S 1 2", 0, false)
+	wsfan := "4242 (wsfan (x) y) S 1 4242 4242 0 -1 4194560 1000 0 0 0 1234 567 0 0 20 0 9 0 100 1000000 2000 18446744073709551615"
+	for line, want := range map[string]int64{wsfan: 1801, "1 (init) S 1 1 1 0 -1 0 0 0 0 0 7 3 0 0": 10} {
+		ticks, err := parseStatTicks([]byte(line))
+		if err != nil {
+			t.Errorf("parseStatTicks(%q): %v", line, err)
+		}
+		eq(t, ticks, want, "parseStatTicks(%q)", line)
+	}
+	for _, bad := range []string{"garbage", "1 (x) S 1 2"} {
+		if ticks, err := parseStatTicks([]byte(bad)); err == nil || ticks != 0 {
+			t.Errorf("parseStatTicks(%q) = %d, %v; want 0 and an error", bad, ticks, err)
+		}
+	}
 }
 
 func TestParseStatusAndIO(t *testing.T) {
@@ -60,18 +61,16 @@ wsfan_bytes_out_total 123 1700000000000
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := func(name string, want float64) {
-		t.Helper()
-		if got := m.get(name); got != want {
-			t.Fatalf("%s = %v; want %v", name, got, want)
-		}
+	for name, want := range map[string]float64{
+		mConnections: 10000,
+		`wsfan_connections_rejected_total{reason="max_connections"}`:            3,
+		`wsfan_fanout_duration_seconds_bucket{vmrange="1.000e-03...1.136e-03"}`: 5,
+		mHeapInuse: 2.1e7,
+		mBytesOut:  123, // a timestamp after the value is ignored
+		"absent":   -1,
+	} {
+		eq(t, m.get(name), want, "get(%s)", name)
 	}
-	f(mConnections, 10000)
-	f(`wsfan_connections_rejected_total{reason="max_connections"}`, 3)
-	f(`wsfan_fanout_duration_seconds_bucket{vmrange="1.000e-03...1.136e-03"}`, 5)
-	f(mHeapInuse, 2.1e7)
-	f(mBytesOut, 123) // a timestamp after the value is ignored
-	f("absent", -1)
 	if _, _, ok := m.writeCounter(); ok {
 		t.Fatal("found a write counter that is not there")
 	}

@@ -201,9 +201,7 @@ func (p *publisher) publishLast() map[string]int64 {
 
 func (p *publisher) fail(n int, reason string) {
 	p.failed.Add(int64(n))
-	if len(reason) > 80 {
-		reason = reason[:80]
-	}
+	reason = clip(reason, 80)
 	p.mu.Lock()
 	p.errs[reason] += int64(n)
 	p.mu.Unlock()

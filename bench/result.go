@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"runtime"
-	"strings"
 	"time"
 )
 
@@ -377,18 +375,4 @@ func pointBetween(a, b mark, start time.Time, phase string) point {
 		p.SyscallsPerSec = float64(w) / s.secs()
 	}
 	return p
-}
-
-// machineCPUs counts the machine's online CPUs (runtime.NumCPU counts
-// only those this process may run on, 1 under taskset -c 1).
-func machineCPUs() int {
-	b, err := os.ReadFile("/sys/devices/system/cpu/online")
-	if err != nil {
-		return runtime.NumCPU()
-	}
-	n, err := cpuCount(strings.TrimSpace(string(b)))
-	if err != nil || n == 0 {
-		return runtime.NumCPU()
-	}
-	return n
 }

@@ -9,8 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -25,67 +23,6 @@ type target struct {
 	exited     chan struct{}
 }
 
-// serverModule is the module path of the server; the load generator is the
-// separate module wsfan/bench inside its tree.
-const serverModule = "wsfan"
-
-// buildServer builds the server module in directory src (empty: found by
-// findServerModule from the working directory) into dir and returns the
-// binary. The build runs in src, so that it uses the server's go.mod, not
-// the load generator's.
-func buildServer(src, dir string) (string, error) {
-	if src == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", err
-		}
-		if src, err = findServerModule(wd); err != nil {
-			return "", err
-		}
-	}
-	bin, err := filepath.Abs(filepath.Join(dir, "wsfan"))
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = src
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("cannot build the server (go build in %s): %w", src, err)
-	}
-	return bin, nil
-}
-
-// findServerModule returns the nearest directory at or above start whose
-// go.mod declares the server's module: the repository root, from the root
-// itself or from bench/.
-func findServerModule(start string) (string, error) {
-	dir, err := filepath.Abs(start)
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == serverModule {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod of module %s at or above %s: give -server-src or -server-bin", serverModule, start)
-		}
-		dir = parent
-	}
-}
-
-// modulePath returns the module path a go.mod declares, "" if none.
-func modulePath(gomod []byte) string {
-	for line := range strings.Lines(string(gomod)) {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
-}
-
 // freePort returns a loopback port that was free a moment ago.
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -94,29 +31,6 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// cpuCount counts the CPUs of a taskset list ("0", "0-1", "0,2-3"); 0 for "".
-func cpuCount(list string) (int, error) {
-	if list == "" {
-		return 0, nil
-	}
-	n := 0
-	for part := range strings.SplitSeq(list, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil || a < 0 {
-			return 0, fmt.Errorf("bad CPU list %q", list)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || b < a {
-				return 0, fmt.Errorf("bad CPU list %q", list)
-			}
-		}
-		n += b - a + 1
-	}
-	return n, nil
 }
 
 // Targets of -target: the server spawned for a run.

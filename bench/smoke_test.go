@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -54,18 +52,9 @@ func TestSmoke(t *testing.T) {
 	bin := serverBin(t)
 	// A 1 s ping interval: the clients answer pings while they count
 	// deliveries, and the config passthrough reaches the server.
-	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s",
-		"-ping-interval", "1s", "-server-toml", "max_pending_bytes = 2097152"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
 	start := time.Now()
-	res, err := run(ctx, o, io.Discard)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	res := runFirst(t, 60*time.Second, "-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s",
+		"-ping-interval", "1s", "-server-toml", "max_pending_bytes = 2097152")
 	t.Logf("run took %v", time.Since(start))
 
 	if len(res.Stages) != 1 || res.Stages[0].Connected != 200 || res.Stages[0].Failed != 0 {
@@ -109,16 +98,7 @@ func TestSmokeRaw(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns the raw server and opens 200 connections")
 	}
-	o, err := parseFlags([]string{"-scenario", "smoke", "-spawn", "-target", "raw", "-quiet", "-drain", "10s"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := run(ctx, o, io.Discard)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	res := runFirst(t, 60*time.Second, "-scenario", "smoke", "-spawn", "-target", "raw", "-quiet", "-drain", "10s")
 	if len(res.Stages) != 1 || res.Stages[0].Connected != 200 || res.Stages[0].Failed != 0 {
 		t.Fatalf("connections: %+v; connect failures %v", res.Stages, res.FailLog)
 	}

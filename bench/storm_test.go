@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"math"
 	"strings"
 	"testing"
@@ -76,10 +74,7 @@ func TestStormSummarize(t *testing.T) {
 }
 
 func TestStormOptions(t *testing.T) {
-	o, err := parseFlags(strings.Fields("-scenario storm"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := mustParse(t, "-scenario storm")
 	if !o.isStorm() || o.Observers != 100 || o.Tokens != 5 || o.Dist != distAll || o.Rate != 10 || len(o.Stages) != 1 || o.Stages[0] != 9000 {
 		t.Fatalf("not the storm preset: %+v", o)
 	}
@@ -95,10 +90,7 @@ func TestStormOptions(t *testing.T) {
 	if subs, chans := p.planGauges(o.totalConns(9000)); subs != 45500 || chans != 5 {
 		t.Fatalf("gauges %d subscriptions, %d channels", subs, chans)
 	}
-	o, err = parseFlags(strings.Fields("-scenario storm -stages 1000,4000,9000,19000 -procs 2 -storm-rounds 3"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o = mustParse(t, "-scenario storm -stages 1000,4000,9000,19000 -procs 2 -storm-rounds 3")
 	if len(o.Stages) != 4 || o.Procs != 2 || o.StormRounds != 3 {
 		t.Fatalf("stages %v procs %d rounds %d", o.Stages, o.Procs, o.StormRounds)
 	}
@@ -110,16 +102,11 @@ func TestStormOptions(t *testing.T) {
 	if g.String() != "180/500/5 NOT 100/500/5" {
 		t.Fatalf("gauges %s", g)
 	}
-	e := func(args, wantErr string) {
-		t.Helper()
-		_, err := parseFlags(strings.Fields(args), io.Discard)
-		if err == nil || !strings.Contains(err.Error(), wantErr) {
-			t.Fatalf("parseFlags(%q) error %v; want one containing %q", args, err, wantErr)
-		}
-	}
-	e("-scenario storm -observers 0", "needs -observers")
-	e("-scenario storm -hot-steps 3", "does not combine")
-	e("-storm-rounds -1", "must not be negative")
+	wantParseErrors(t, map[string]string{
+		"-scenario storm -observers 0": "needs -observers",
+		"-scenario storm -hot-steps 3": "does not combine",
+		"-storm-rounds -1":             "must not be negative",
+	})
 }
 
 // TestStormSmoke runs a small storm against the spawned server: two
@@ -130,17 +117,8 @@ func TestStormSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns the server and opens 330 connections")
 	}
-	o, err := parseFlags([]string{"-scenario", "storm", "-spawn", "-server-bin", serverBin(t), "-quiet",
-		"-stages", "100,300", "-observers", "30", "-storm-rounds", "2", "-duration", "1s", "-rate", "20", "-settle", "200ms"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	res, err := run(ctx, o, io.Discard)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	res := runFirst(t, 90*time.Second, "-scenario", "storm", "-spawn", "-server-bin", serverBin(t), "-quiet",
+		"-stages", "100,300", "-observers", "30", "-storm-rounds", "2", "-duration", "1s", "-rate", "20", "-settle", "200ms")
 	sr := res.Storm
 	if sr == nil || len(sr.Stages) != 2 || sr.Channels != 5 || sr.Observers != 30 {
 		t.Fatalf("storm result %+v", sr)

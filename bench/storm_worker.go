@@ -11,14 +11,7 @@ const dropWait = 30 * time.Second
 // client process that dies or terminates them would (FIN, no close
 // frame). It returns when nbio has reported each one closed.
 func (w *worker) drop() {
-	w.mu.Lock()
-	var slots []*conn
-	for _, c := range w.conns {
-		if !c.observer && c.isOpen.Load() && c.link.Load() != nil {
-			slots = append(slots, c)
-		}
-	}
-	w.mu.Unlock()
+	slots := w.slots(func(c *conn) bool { return !c.observer && c.isOpen.Load() && c.link.Load() != nil })
 	for _, c := range slots {
 		c.closing.Store(true) // ours, not a server-initiated close
 	}
@@ -41,14 +34,7 @@ func (w *worker) drop() {
 // observer and is not open, unpaced (-in-flight at a time), each with its
 // subscriptions, and returns when each one is subscribed or failed.
 func (w *worker) redial() {
-	w.mu.Lock()
-	var slots []*conn
-	for _, c := range w.conns {
-		if !c.observer && !c.isOpen.Load() {
-			slots = append(slots, c)
-		}
-	}
-	w.mu.Unlock()
+	slots := w.slots(func(c *conn) bool { return !c.observer && !c.isOpen.Load() })
 	for _, c := range slots {
 		c.closing.Store(false)
 	}

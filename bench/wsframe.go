@@ -1,12 +1,13 @@
 package main
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
+
+	"wsfan/bench/internal/rfc6455"
 )
 
 // WebSocket opcodes (RFC 6455 §5.2).
@@ -145,7 +146,7 @@ func (r *rawConn) frame(b []byte) (int, error) {
 	case opContinuation:
 		return 0, errors.New("bench: fragmented server message (continuation)")
 	case opPing:
-		_ = r.write(appendClientFrame(nil, opPong, payload))
+		_ = r.write(rfc6455.AppendClientFrame(nil, opPong, payload))
 	case opPong:
 	case opClose:
 		code, reason := 1005, ""
@@ -158,7 +159,7 @@ func (r *rawConn) frame(b []byte) (int, error) {
 		// Answer the close unless we sent ours, then close the socket:
 		// the server waits for the answer (or its close grace).
 		if r.markClose() {
-			_ = r.write(appendClientFrame(nil, opClose, payload[:min(len(payload), 2)]))
+			_ = r.write(rfc6455.AppendClientFrame(nil, opClose, payload[:min(len(payload), 2)]))
 		}
 		_ = r.shut()
 	default:
@@ -179,7 +180,9 @@ func (r *rawConn) markClose() bool {
 }
 
 // writeText sends one text frame.
-func (r *rawConn) writeText(b []byte) error { return r.write(appendClientFrame(nil, opText, b)) }
+func (r *rawConn) writeText(b []byte) error {
+	return r.write(rfc6455.AppendClientFrame(nil, opText, b))
+}
 
 // writeClose sends a close frame with code, once.
 func (r *rawConn) writeClose(code int) error {
@@ -188,31 +191,7 @@ func (r *rawConn) writeClose(code int) error {
 	}
 	var p [2]byte
 	binary.BigEndian.PutUint16(p[:], uint16(code))
-	return r.write(appendClientFrame(nil, opClose, p[:]))
+	return r.write(rfc6455.AppendClientFrame(nil, opClose, p[:]))
 }
 
 func (r *rawConn) close() error { return r.shut() }
-
-// appendClientFrame appends one final client frame: masked, as RFC 6455
-// requires of clients.
-func appendClientFrame(dst []byte, op byte, payload []byte) []byte {
-	dst = append(dst, 0x80|op)
-	switch n := len(payload); {
-	case n < 126:
-		dst = append(dst, 0x80|byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 0x80|126, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 0x80|127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	var key [4]byte
-	_, _ = rand.Read(key[:])
-	dst = append(dst, key[:]...)
-	start := len(dst)
-	dst = append(dst, payload...)
-	for i := range payload {
-		dst[start+i] ^= key[i&3]
-	}
-	return dst
-}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+
+	"wsfan/bench/internal/rfc6455"
 )
 
 // serverFrame builds an unmasked server frame.
@@ -193,10 +195,12 @@ func TestRawConnErrors(t *testing.T) {
 	f("size", binary.BigEndian.AppendUint64(big, maxServerFrame+1))
 }
 
+// TestClientFrameMasking checks rfc6455.AppendClientFrame, which the raw
+// reference server's tests use too, and writeText.
 func TestClientFrameMasking(t *testing.T) {
 	for _, n := range []int{0, 5, 125, 126, 65535, 65536} {
 		p := bytes.Repeat([]byte{'a'}, n)
-		fr := appendClientFrame(nil, opText, p)
+		fr := rfc6455.AppendClientFrame(nil, opText, p)
 		op, got := unmask(t, fr)
 		if op != opText || !bytes.Equal(got, p) {
 			t.Fatalf("n=%d: round trip failed", n)

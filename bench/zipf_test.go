@@ -1,68 +1,73 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 )
 
 func TestPopularityDistribution(t *testing.T) {
-	f := func(n int, s float64) {
-		t.Helper()
-		p := newPopularity(n, s)
-		sum := 0.0
-		for k := range n {
-			sum += p.prob(k)
-		}
-		if math.Abs(sum-1) > 1e-9 {
-			t.Fatalf("n=%d s=%v: probabilities sum to %v", n, s, sum)
-		}
-		// The closed form: P(k) = (k+1)^-s / H(n, s).
-		h := 0.0
-		for k := 1; k <= n; k++ {
-			h += math.Pow(float64(k), -s)
-		}
-		for _, k := range []int{0, 1, n / 2, n - 1} {
-			want := math.Pow(float64(k+1), -s) / h
-			if got := p.prob(k); math.Abs(got-want) > 1e-12 {
-				t.Fatalf("n=%d s=%v: P(%d) = %v; want %v", n, s, k, got, want)
-			}
-		}
-		// Draw and compare with a chi-square test (df = n-1; the bound is
-		// far in the tail, and the seed is fixed, so the test is stable).
-		const draws = 200_000
-		r := rand.New(rand.NewPCG(1, 2))
-		counts := make([]int, n)
-		for range draws {
-			counts[p.sample(r)]++
-		}
-		chi := 0.0
-		for k, c := range counts {
-			e := draws * p.prob(k)
-			chi += (float64(c) - e) * (float64(c) - e) / e
-		}
-		df := float64(n - 1)
-		if limit := df + 6*math.Sqrt(2*df); chi > limit {
-			t.Fatalf("n=%d s=%v: chi-square %.1f over %.1f", n, s, chi, limit)
-		}
-		// The head, where zipf matters most: within 5 sigma.
-		for k := range min(n, 5) {
-			e := draws * p.prob(k)
-			sigma := math.Sqrt(e * (1 - p.prob(k)))
-			if math.Abs(float64(counts[k])-e) > 5*sigma {
-				t.Fatalf("n=%d s=%v: rank %d drawn %d times; want %.0f ± %.0f", n, s, k, counts[k], e, 5*sigma)
-			}
-		}
+	for _, c := range []struct {
+		n int
+		s float64 // 0: uniform
+	}{{100, 1.0}, {1000, 1.0}, {50, 1.5}, {20, 0}} {
+		t.Run(fmt.Sprintf("n=%d,s=%v", c.n, c.s), func(t *testing.T) { checkPopularity(t, c.n, c.s) })
 	}
-	f(100, 1.0)
-	f(1000, 1.0)
-	f(50, 1.5)
-	f(20, 0) // uniform
 
 	one := newPopularity(1, 1)
 	r := rand.New(rand.NewPCG(1, 1))
 	if one.prob(0) != 1 || one.sample(r) != 0 {
 		t.Fatal("a single rank must always be drawn")
+	}
+}
+
+// checkPopularity checks newPopularity(n, s) against the closed form and
+// by drawing from it.
+func checkPopularity(t *testing.T, n int, s float64) {
+	p := newPopularity(n, s)
+	sum := 0.0
+	for k := range n {
+		sum += p.prob(k)
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		t.Fatalf("probabilities sum to %v", sum)
+	}
+	// The closed form: P(k) = (k+1)^-s / H(n, s).
+	h := 0.0
+	for k := 1; k <= n; k++ {
+		h += math.Pow(float64(k), -s)
+	}
+	for _, k := range []int{0, 1, n / 2, n - 1} {
+		want := math.Pow(float64(k+1), -s) / h
+		if got := p.prob(k); math.Abs(got-want) > 1e-12 {
+			t.Fatalf("P(%d) = %v; want %v", k, got, want)
+		}
+	}
+	// Draw and compare with a chi-square test (df = n-1; the bound is
+	// far in the tail, and the seed is fixed, so the test is stable).
+	const draws = 200_000
+	r := rand.New(rand.NewPCG(1, 2))
+	counts := make([]int, n)
+	for range draws {
+		counts[p.sample(r)]++
+	}
+	chi := 0.0
+	for k, c := range counts {
+		e := draws * p.prob(k)
+		chi += (float64(c) - e) * (float64(c) - e) / e
+	}
+	df := float64(n - 1)
+	if limit := df + 6*math.Sqrt(2*df); chi > limit {
+		t.Fatalf("chi-square %.1f over %.1f", chi, limit)
+	}
+	// The head, where zipf matters most: within 5 sigma.
+	for k := range min(n, 5) {
+		e := draws * p.prob(k)
+		sigma := math.Sqrt(e * (1 - p.prob(k)))
+		if math.Abs(float64(counts[k])-e) > 5*sigma {
+			t.Fatalf("rank %d drawn %d times; want %.0f ± %.0f", k, counts[k], e, 5*sigma)
+		}
 	}
 }
 

@@ -2,15 +2,14 @@ package rawserver
 
 import (
 	"bufio"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
+
+	"wsfan/bench/internal/rfc6455"
 )
 
 // WebSocket opcodes (RFC 6455 §5.2).
@@ -32,12 +31,6 @@ var (
 	errBadHandshake = errors.New("rawserver: not a WebSocket upgrade of GET /ws")
 )
 
-// acceptKey is RFC 6455's Sec-WebSocket-Accept for key.
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
-
 // handshake reads the upgrade request from br and returns the 101
 // response to send, or errBadHandshake.
 func handshake(br *bufio.Reader) ([]byte, error) {
@@ -47,25 +40,12 @@ func handshake(br *bufio.Reader) ([]byte, error) {
 	}
 	key := req.Header.Get("Sec-WebSocket-Key")
 	if req.Method != http.MethodGet || req.URL.Path != "/ws" || key == "" ||
-		!headerHas(req.Header, "Upgrade", "websocket") || !headerHas(req.Header, "Connection", "upgrade") ||
+		!rfc6455.HeaderHas(req.Header, "Upgrade", "websocket") || !rfc6455.HeaderHas(req.Header, "Connection", "upgrade") ||
 		req.Header.Get("Sec-WebSocket-Version") != "13" {
 		return nil, errBadHandshake
 	}
 	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		acceptKey(key) + "\r\n\r\n"), nil
-}
-
-// headerHas reports whether a comma-separated header holds token
-// (case-insensitive).
-func headerHas(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for f := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), token) {
-				return true
-			}
-		}
-	}
-	return false
+		rfc6455.AcceptKey(key) + "\r\n\r\n"), nil
 }
 
 // readFrame reads one client frame into buf (grown as needed) and returns
