@@ -41,6 +41,9 @@ type wsDialer struct {
 	// onData wraps the engine's data handler for every connection (reads
 	// counting); nil: the engine's handler.
 	onData func(c *nbio.Conn, data []byte)
+	// offer, when set, reports whether a connection's session offers
+	// permessage-deflate (raw frame reader only).
+	offer func(session any) bool
 }
 
 // link is an open client WebSocket: nbio's websocket.Conn or a rawConn.
@@ -79,6 +82,10 @@ func (d *wsDialer) dial(u *url.URL, local net.IP, session any, done func(link, e
 			"Sec-Websocket-Version": {"13"},
 		},
 		Host: u.Host,
+	}
+	offered := d.raw != nil && d.offer != nil && d.offer(session)
+	if offered {
+		req.Header.Set("Sec-Websocket-Extensions", deflateOffer)
 	}
 	nd := &net.Dialer{Timeout: d.timeout}
 	if local != nil {
@@ -137,9 +144,15 @@ func (d *wsDialer) dial(u *url.URL, local net.IP, session any, done func(link, e
 		// As websocket.Dialer does: bytes after the response, in this
 		// read or later ones, go to the WebSocket parser, which is attached
 		// after done so that no frame or close reaches it first.
+		negotiated := negotiatedDeflate(resp.Header.Get("Sec-Websocket-Extensions"))
+		if negotiated && !offered {
+			fail(errors.New("bench: the server answered an extension that was not offered"))
+			return
+		}
 		var pc nbhttp.ParserCloser
 		if d.raw != nil {
 			r := d.raw(nbc, session)
+			r.inflate = negotiated
 			if !finish(r, nil) {
 				go func() { _ = conn.Close() }() // too late; cli's lock is held
 				return

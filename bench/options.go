@@ -36,7 +36,13 @@ type options struct {
 	// no table) and ConflateInterval its interval (0: the server's
 	// default, 100ms); ServerConfig is a TOML file and ServerTOML TOML
 	// text merged over the generated config, in that order.
-	PingInterval     time.Duration `json:"ping_interval,omitempty"`
+	PingInterval time.Duration `json:"ping_interval,omitempty"`
+	// Deflate is the share of connections (0 to 1) that offer
+	// permessage-deflate; they inflate what comes compressed.
+	Deflate float64 `json:"deflate,omitempty"`
+	// Book adds an order book of Book price levels a side (about 32
+	// bytes a level) to every publication's data; 0: none.
+	Book             int           `json:"book,omitempty"`
 	Conflate         []string      `json:"conflate,omitempty"`
 	ConflateInterval time.Duration `json:"conflate_interval,omitempty"`
 	ServerConfig     string        `json:"server_config,omitempty"`

@@ -42,6 +42,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 		}
 		return nil
 	})
+	fs.IntVar(&o.Book, "book", o.Book, "add an order book of N price levels a side to each publication's data (about 32 bytes a level: 50 levels a side make 3.2 KB); 0: none")
+	fs.Float64Var(&o.Deflate, "deflate", o.Deflate, "share of the connections (0 to 1) that offer permessage-deflate and inflate what comes compressed; needs -frame-reader raw")
 	fs.DurationVar(&o.ConflateInterval, "conflate-interval", o.ConflateInterval, "spawned server's [conflation] interval; 0: the server's default (100ms)")
 	fs.StringVar(&o.ServerConfig, "server-config", o.ServerConfig, "TOML file merged over the spawned server's generated config (its tables merge key by key)")
 	fs.Var(tomlLines{&o.ServerTOML}, "server-toml", "TOML merged over the spawned server's config after -server-config, e.g. 'compression = true' (repeatable: the values are joined by newlines)")

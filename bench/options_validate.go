@@ -108,6 +108,12 @@ func (o *options) validate() error {
 	if (o.Companion || o.NoConflation) && (len(o.Conflate) == 0 || o.Rate <= 0 || o.isHot() || o.Reference != "") {
 		bad("-companion and -no-conflation need -conflate and a constant -rate (no -hot-steps, no -reference)")
 	}
+	if o.Deflate < 0 || o.Deflate > 1 || (o.Deflate > 0 && o.FrameReader == "nbio") {
+		bad("-deflate %v: a share from 0 to 1, with the raw frame reader", o.Deflate)
+	}
+	if o.Book < 0 || o.Book > 5000 {
+		bad("-book %d: price levels a side, 0 to 5000", o.Book)
+	}
 	if o.ConflateInterval > 0 && len(o.Conflate) == 0 {
 		bad("-conflate-interval needs -conflate")
 	}

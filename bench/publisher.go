@@ -42,6 +42,7 @@ type publisher struct {
 	expected               atomic.Int64 // deliveries the accepted publications owe
 
 	mu         sync.Mutex
+	books      []string          // -book: order books to add to the data, in turn
 	perChannel map[string]uint64 // accepted publications per channel; guarded by mu
 	errs       map[string]int64  // guarded by mu
 }
@@ -58,9 +59,18 @@ func newPublisher(o *options, p *plan, subs map[string]int) *publisher {
 		batch:      o.Batch,
 		values:     o.LastValue,
 		tokens:     o.Tokens,
+		books:      books(o.Book),
 		perChannel: map[string]uint64{},
 		errs:       map[string]int64{},
 	}
+}
+
+// books returns the order books of -book levels; nil for none.
+func books(levels int) []string {
+	if levels <= 0 {
+		return nil
+	}
+	return orderBooks(levels)
 }
 
 func (p *publisher) setRate(r float64) { p.rate.Store(math.Float64bits(r)) }
@@ -152,6 +162,10 @@ func (p *publisher) post(chans []string) (first int64, ok bool) {
 		if p.values {
 			body.WriteString(`,"n":`)
 			body.WriteString(strconv.FormatInt(first+int64(i), 10))
+		}
+		if len(p.books) > 0 {
+			body.WriteString(`,"book":`)
+			body.WriteString(p.books[int(p.sent.Load()+int64(i))%len(p.books)])
 		}
 		body.WriteString(`}}`)
 	}

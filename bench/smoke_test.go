@@ -41,7 +41,8 @@ func serverBin(t *testing.T) string {
 }
 
 // TestSmoke builds the server, spawns it on free loopback ports (pings
-// every second) and runs a 200-connection, 2-second scenario end to end: every publication must
+// every second) and runs a 200-connection, 2-second scenario end to end,
+// half of the connections with permessage-deflate: every publication must
 // reach every subscriber, in order, and the server must be empty after.
 // Run it alone with (in bench/): flock /tmp/wsfan-bench.lock go test -run TestSmoke .
 // (WSFAN_BENCH_SERVER_BIN=path uses a prebuilt server instead).
@@ -53,8 +54,11 @@ func TestSmoke(t *testing.T) {
 	// A 1 s ping interval: the clients answer pings while they count
 	// deliveries, and the config passthrough reaches the server.
 	start := time.Now()
+	// Half the connections offer permessage-deflate, and every message is
+	// compressed for them (compression_min_bytes = 1): they inflate what
+	// the loss check reads.
 	res := runFirst(t, 60*time.Second, "-scenario", "smoke", "-spawn", "-server-bin", bin, "-quiet", "-drain", "10s",
-		"-ping-interval", "1s", "-server-toml", "max_pending_bytes = 2097152")
+		"-ping-interval", "1s", "-deflate", "0.5", "-server-toml", "max_pending_bytes = 2097152\ncompression_min_bytes = 1")
 	t.Logf("run took %v", time.Since(start))
 
 	if len(res.Stages) != 1 || res.Stages[0].Connected != 200 || res.Stages[0].Failed != 0 {

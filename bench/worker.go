@@ -137,6 +137,9 @@ func newWorker(o *options, id, procs int) (*worker, error) {
 	if o.FrameReader != "nbio" {
 		w.dialer.raw = w.newRaw
 	}
+	if o.Deflate > 0 {
+		w.dialer.offer = func(session any) bool { return offersDeflate(session.(*conn).idx, o.Deflate) }
+	}
 	if err := w.engine.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start the nbio client engine: %w", err)
 	}

@@ -44,6 +44,9 @@ type rawConn struct {
 	shut  func() error         // closes the socket
 	text  func(payload []byte) // a text or binary message; payload is valid during the call
 	gone  func(err error)      // the socket closed; called once
+	// inflate: permessage-deflate was negotiated; RSV1 messages are
+	// inflated before text sees them.
+	inflate bool
 
 	rest []byte // a partial frame from the previous reads; poller only
 
@@ -109,13 +112,17 @@ func (r *rawConn) frame(b []byte) (int, error) {
 	if len(b) < 2 {
 		return 0, nil
 	}
-	if b[0]&0x70 != 0 {
+	rsv := b[0] & 0x70
+	if rsv != 0 && (rsv != 0x40 || !r.inflate) {
 		return 0, errRSVBits
 	}
 	if b[1]&0x80 != 0 {
 		return 0, errMaskedFrame
 	}
 	fin, op := b[0]&0x80 != 0, b[0]&0x0F
+	if rsv != 0 && op >= opClose {
+		return 0, errRSVBits
+	}
 	n, hl := uint64(b[1]&0x7F), 2
 	switch n {
 	case 126:
@@ -141,6 +148,12 @@ func (r *rawConn) frame(b []byte) (int, error) {
 	case opText, opBinary:
 		if !fin {
 			return 0, fmt.Errorf("bench: fragmented server message (opcode %d)", op)
+		}
+		if rsv != 0 {
+			if err := inflate(payload, r.text); err != nil {
+				return 0, fmt.Errorf("bench: cannot inflate a server message: %w", err)
+			}
+			break
 		}
 		r.text(payload)
 	case opContinuation:

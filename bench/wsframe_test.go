@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"testing"
 
 	"wsfan/bench/internal/rfc6455"
@@ -193,6 +195,34 @@ func TestRawConnErrors(t *testing.T) {
 	f("opcode", []byte{0x80 | 0x3, 0})
 	big := []byte{0x80 | opText, 127}
 	f("size", binary.BigEndian.AppendUint64(big, maxServerFrame+1))
+}
+
+// TestRawConnDeflate: with permessage-deflate negotiated an RSV1 message
+// is inflated before text sees it; RSV1 on a control frame, or without the
+// extension, is an error.
+func TestRawConnDeflate(t *testing.T) {
+	msg := []byte(`{"type":"message","seq":1,"data":"` + strings.Repeat("abc", 500) + `"}`)
+	var z bytes.Buffer
+	w, _ := flate.NewWriter(&z, 1)
+	_, _ = w.Write(msg)
+	_ = w.Flush()
+	payload := bytes.TrimSuffix(z.Bytes(), []byte{0, 0, 0xff, 0xff})
+	frame := serverFrame(opText, payload)
+	frame[0] |= 0x40
+	r, rec := newTestRaw()
+	r.inflate = true
+	if err := r.Parse(frame); err != nil || len(rec.texts) != 1 || rec.texts[0] != string(msg) {
+		t.Fatalf("inflated: %v, %d texts", err, len(rec.texts))
+	}
+	ping := serverFrame(opPing, nil)
+	ping[0] |= 0x40
+	if err := r.Parse(ping); err == nil {
+		t.Fatal("RSV1 on a ping passed")
+	}
+	plain, _ := newTestRaw()
+	if err := plain.Parse(frame); err == nil {
+		t.Fatal("RSV1 without the extension passed")
+	}
 }
 
 // TestClientFrameMasking checks rfc6455.AppendClientFrame, which the raw
