@@ -92,7 +92,7 @@ strategies:
 
 # go test -fuzz takes one target per run.
 fuzz:
-	@set -e; for pkg in ./codec ./index ./auth; do \
+	@set -e; for pkg in $$($(GO) list -f '{{if .TestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
 	  for target in $$($(GO) test $$pkg -list '^Fuzz' | grep '^Fuzz'); do \
 	    echo "== $$pkg $$target"; \
 	    $(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \

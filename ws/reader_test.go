@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"wsfan/ws/wstest"
 )
@@ -12,9 +13,19 @@ import (
 // recorder is a Handler that writes down what it is handed, one line each.
 type recorder struct{ got []string }
 
-func (h *recorder) Message(op byte, p []byte) { h.got = append(h.got, fmt.Sprintf("msg %d %q", op, p)) }
-func (h *recorder) Ping(p []byte)             { h.got = append(h.got, fmt.Sprintf("ping %q", p)) }
-func (h *recorder) Pong(p []byte)             { h.got = append(h.got, fmt.Sprintf("pong %q", p)) }
+func (h *recorder) Message(op byte, p []byte) {
+	// What every Reader of feed's must hold to, fuzzed or not.
+	if len(p) > feedLimit || op == OpText && !utf8.Valid(p) {
+		panic(fmt.Sprintf("the reader handed over %d bytes (limit %d), op %d, valid UTF-8 %v", len(p), feedLimit, op, utf8.Valid(p)))
+	}
+	h.got = append(h.got, fmt.Sprintf("msg %d %q", op, p))
+}
+
+// feedLimit is the message limit of feed's readers.
+const feedLimit = 4096
+
+func (h *recorder) Ping(p []byte) { h.got = append(h.got, fmt.Sprintf("ping %q", p)) }
+func (h *recorder) Pong(p []byte) { h.got = append(h.got, fmt.Sprintf("pong %q", p)) }
 func (h *recorder) Close(code int, reason string) {
 	h.got = append(h.got, fmt.Sprintf("close %d %q", code, reason))
 }
@@ -27,7 +38,7 @@ func (h *recorder) Fail(code int, reason string) {
 // and the first error, as "error CODE reason".
 func feed(in []byte, chunk int, inflater Inflater) []string {
 	var r Reader
-	r.Init(4096, inflater)
+	r.Init(feedLimit, inflater)
 	h := &recorder{}
 	in = bytes.Clone(in)
 	if chunk <= 0 {
@@ -194,15 +205,25 @@ func TestValidCloseCode(t *testing.T) {
 
 // FuzzReader feeds arbitrary bytes, in arbitrary splits, and checks that the
 // Reader never panics, never hands over more than its limit, never hands
-// over invalid UTF-8 text, and reads the same whatever the split.
+// over invalid UTF-8 text, and reads the same whatever the split; with
+// permessage-deflate negotiated (an odd chunk) it inflates RSV1 messages
+// with the pooled inflaters, bounded the same way.
 func FuzzReader(f *testing.F) {
+	z := NewDeflater(1).Deflate(nil, []byte(`{"type":"heartbeat"}`))
+	f.Add(wstest.Frame(0xC1, z, false), uint8(1))
+	f.Add(cat(wstest.Frame(0x41, z[:2], false), wstest.Frame(0x80, z[2:], false)), uint8(3))
 	f.Add(cat(wstest.Text(`{"type":"heartbeat"}`), wstest.Frame(wstest.FinClose, wstest.ClosePayload(1000, "x"), false)), uint8(3))
 	f.Add(cat(wstest.Frame(0x01, []byte("ab"), false), wstest.Frame(wstest.FinPing, nil, false), wstest.Frame(0x80, []byte("c"), false)), uint8(1))
 	f.Add(wstest.Frame(wstest.FinText, []byte("x"), true), uint8(0))
 	f.Add(append([]byte{0x81, 0xFF, 0, 0, 0, 0, 0, 0x10, 0, 0}, wstest.Mask...), uint8(5))
+	var inf Inflaters
 	f.Fuzz(func(t *testing.T, in []byte, chunk uint8) {
-		whole := feed(in, 0, nil)
-		split := feed(in, int(chunk), nil)
+		var inflater Inflater
+		if chunk%2 == 1 {
+			inflater = &inf
+		}
+		whole := feed(in, 0, inflater)
+		split := feed(in, int(chunk), inflater)
 		if strings.Join(whole, "\n") != strings.Join(split, "\n") {
 			t.Fatalf("whole %q; in chunks of %d %q", whole, chunk, split)
 		}
