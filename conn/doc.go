@@ -16,7 +16,7 @@
 // close decided here is a shutdown(2), after which nbio closes it.
 //
 // Lock order (docs/LOCKS.md): Conn.wmu -> Conn.rmu -> Conn.mu ->
-// writer.mu, and Conn.wmu -> TLS output lock -> nbio.Conn's lock. A
-// caller may hold channel entry locks when it takes Conn.mu (Lock,
-// Enqueue*), never the reverse.
+// writer.mu; Conn.wmu -> TLS output lock -> nbio.Conn's lock; nbio.Conn's
+// lock -> Conn.mu (OnWritten). A caller may hold channel entry locks when
+// it takes Conn.mu (Lock, Enqueue*), never the reverse.
 package conn
