@@ -9,8 +9,10 @@
 // order. Any goroutine may enqueue a frame: it is appended to the Conn's
 // buffer under its lock and a writer goroutine (one of the Env's, by id)
 // hands the buffer to the socket in one write. nbio's Write never blocks:
-// what the kernel does not take is queued by nbio and counted in the
-// backlog, which closes a slow consumer (1008) at MaxPendingBytes.
+// what the kernel does not take is queued by nbio, and while it is, new
+// bytes wait in the Conn's buffer (where a conflated channel's newer
+// message replaces an older one, EnqueueLatest); the backlog counts both
+// and closes a slow consumer (1008) at MaxPendingBytes.
 //
 // The socket is never closed from outside nbio's poller (see Conn): every
 // close decided here is a shutdown(2), after which nbio closes it.
