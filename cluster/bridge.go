@@ -56,10 +56,8 @@ type Bridge struct {
 	lostRetired uint64             // slow-consumer drops of removed subscriptions
 
 	in, out    atomic.Uint64 // publications delivered / published
-	dropped    atomic.Uint64 // invalid subject or body
+	drops      dropCounter   // invalid subject or body
 	duplicates atomic.Uint64 // copies suppressed because of overlapping subscriptions
-	dropSince  atomic.Uint64 // drops since the last drop log line
-	dropLog    logLimiter
 	slowLog    logLimiter
 	gaps       atomic.Uint64 // events after which publications may be missing (Gaps)
 	lostMax    atomic.Uint64 // the highest Lost returned
@@ -167,7 +165,7 @@ func (b *Bridge) Stats() (in, out uint64) {
 // their subject minus the prefix is not a valid wsfan channel, or their body
 // is not valid UTF-8 JSON.
 func (b *Bridge) Dropped() uint64 {
-	return b.dropped.Load()
+	return b.drops.n.Load()
 }
 
 // Lost returns the messages NATS received for this node but dropped because
