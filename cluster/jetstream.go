@@ -60,11 +60,11 @@ type Stream struct {
 	hb      time.Duration // the consumer's idle heartbeat
 
 	// Set up by ConnectStream from the stream as it is, and not changed
-	// afterwards: the history depth, the age limit (0: none) and whether
-	// atomic batches may be used.
+	// afterwards: the history depth, the age limit (0: none) and when
+	// atomic batches are used.
 	maxPer int
 	maxAge time.Duration
-	atomic bool
+	batch  batchPolicy
 
 	// epoch names the stream's incarnation (streamEpoch); it changes when
 	// the consumer finds the stream deleted and recreated.
@@ -186,7 +186,10 @@ func connectStream(cfg Config, deliver DeliverSeq, log *slog.Logger, hb time.Dur
 	s.created = info.Created
 	s.setEpoch(info)
 	c := info.Config
-	s.maxPer, s.maxAge, s.atomic = int(c.MaxMsgsPerSubject), c.MaxAge, c.AllowAtomicPublish
+	s.maxPer, s.maxAge = int(c.MaxMsgsPerSubject), c.MaxAge
+	if c.AllowAtomicPublish {
+		s.batch = batchRepeats
+	}
 	// A fresh node starts with what is stored from now on; its clients
 	// recover what came before with Since.
 	s.delivered.Store(info.State.LastSeq)

@@ -55,6 +55,7 @@ func (s *Stream) run() {
 	stale := staleHeartbeats * s.hb
 	idle := time.NewTimer(stale)
 	defer idle.Stop()
+	var heard time.Time // the current consumer's last message, heartbeat included
 	prune := time.NewTicker(pruneInterval(s.maxAge))
 	defer prune.Stop()
 	for {
@@ -62,6 +63,7 @@ func (s *Stream) run() {
 			if cur = s.open(); cur == nil {
 				return // stopping
 			}
+			heard = time.Now()
 			idle.Reset(stale)
 		}
 		select {
@@ -71,6 +73,10 @@ func (s *Stream) run() {
 			s.dropConsumer(cur, false)
 			cur = nil
 		case <-idle.C:
+			if quiet := time.Since(heard); quiet < stale {
+				idle.Reset(stale - quiet) // DeliverSeq took long: not the consumer's silence
+				continue
+			}
 			s.log.Warn("JetStream consumer silent; re-creating it", "for", stale, "consumer", cur.name)
 			s.dropConsumer(cur, false)
 			cur = nil
@@ -82,11 +88,12 @@ func (s *Stream) run() {
 			if m.Sub != cur.sub {
 				continue // queued by a consumer dropped since
 			}
-			idle.Reset(stale)
 			if !s.handle(cur, m) {
 				s.dropConsumer(cur, false)
 				cur = nil
 			}
+			// After handling: time DeliverSeq took is not silence.
+			heard = time.Now()
 		}
 	}
 }

@@ -289,8 +289,8 @@ func TestStreamGoroutines(t *testing.T) {
 		}
 	}
 	publishOne(t, b, "e", `3`) // alone: one by one
-	r.waitFor(t, "41 deliveries", func(d []seqDelivery) bool { return len(d) == 41 })
-	if msgs, ok, err := a.Since(ctx, "d", 0, 0); err != nil || !ok || len(msgs) != 20 {
+	got := r.waitFor(t, "41 deliveries", func(d []seqDelivery) bool { return len(d) == 41 })
+	if msgs, ok, err := a.Since(ctx, "d", byChannel(got)["d"][0].seq-1, 0); err != nil || !ok || len(msgs) != 20 {
 		t.Fatalf("Since: %d, %v, %v", len(msgs), ok, err)
 	}
 	during := clientGoroutines()

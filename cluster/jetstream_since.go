@@ -160,49 +160,63 @@ func (s *Stream) requestContext(ctx context.Context) (context.Context, context.C
 // directGetSubject is the direct get API of the stream.
 func (s *Stream) directGetSubject() string { return "$JS.API.DIRECT.GET." + s.name }
 
+// windowChanLen is the most messages of a window read that may wait in
+// the subscription's channel (SubscribeSync would allocate nats.go's
+// default 64K slots, 512 KB, per read). Past it nats.go drops, which the
+// read notices and fails.
+const windowChanLen = 1024
+
 // window returns the messages the stream holds on channel, oldest first.
 func (s *Stream) window(ctx context.Context, channel string) ([]stored, error) {
 	subject := s.prefix + channel
 	inbox := s.nc.NewInbox()
-	sub, err := s.nc.SubscribeSync(inbox)
+	msgs := make(chan *nats.Msg, min(s.maxPer+1, windowChanLen))
+	sub, err := s.nc.ChanSubscribe(inbox, msgs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer sub.Unsubscribe() //nolint:errcheck // nothing to do about it
-	var w []stored
+	fail := func(err error) ([]stored, error) {
+		return nil, fmt.Errorf("%w: cannot read %s from the stream: %w", ErrUnavailable, channel, err)
+	}
+	w := make([]stored, 0, min(s.maxPer, windowChanLen))
 	from := uint64(0)
 	for {
 		// channel is [A-Za-z0-9_-.]: %q writes it as JSON would.
 		req := fmt.Appendf(nil, `{"seq":%d,"next_by_subj":%q,"batch":%d}`, from, subject, s.maxPer)
 		if err := s.nc.PublishRequest(s.directGetSubject(), inbox, req); err != nil {
-			return nil, fmt.Errorf("%w: cannot read %s from the stream: %w", ErrUnavailable, channel, err)
+			return fail(err)
 		}
+	batch:
 		for {
-			m, err := sub.NextMsgWithContext(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("%w: cannot read %s from the stream: %w", ErrUnavailable, channel, err)
+			var m *nats.Msg
+			select {
+			case m = <-msgs:
+			case <-ctx.Done():
+				return fail(ctx.Err())
 			}
 			switch status := m.Header.Get("Status"); status {
 			case "":
 				st, err := parseStored(m)
 				if err != nil {
-					return nil, fmt.Errorf("%w: reading %s: %w", ErrUnavailable, channel, err)
+					return fail(err)
 				}
 				w = append(w, st)
-				continue
 			case "404":
 				return w, nil // nothing (more) from seq
 			case "204": // end of the batch
+				if n, _ := sub.Dropped(); n > 0 {
+					return fail(fmt.Errorf("%d messages of the answer dropped", n))
+				}
 				pending, _ := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
 				if pending == 0 || len(w) == 0 || len(w) >= 2*maxMsgsPerChannel {
 					return w, nil
 				}
 				from = w[len(w)-1].sseq + 1 // over max_bytes: go on
+				break batch
 			default:
-				return nil, fmt.Errorf("%w: reading %s: status %s %s", ErrUnavailable, channel, status,
-					m.Header.Get("Description"))
+				return fail(fmt.Errorf("status %s %s", status, m.Header.Get("Description")))
 			}
-			break
 		}
 	}
 }

@@ -327,3 +327,58 @@ func TestStreamRecovery(t *testing.T) {
 		t.Fatalf("Position on an empty channel: %d, %v", pos, err)
 	}
 }
+
+// TestStreamPlainRecovery: a channel fed only by a plain publisher is
+// recovered by a node that delivered it (its own numbering), not by a node
+// that did not (the numbering would rest on an uncertain anchor), until a
+// publication through Publish, whose header both follow, numbers the
+// channel for certain.
+func TestStreamPlainRecovery(t *testing.T) {
+	ns := runJetStream(t, -1, t.TempDir())
+	ra := newSeqRecorder()
+	a := openStream(t, jsConfig(ns), ra.deliver)
+	js := jsPlain(t, ns)
+	for i := range 5 {
+		plainPublish(t, js, "p", fmt.Sprint(i))
+	}
+	got := ra.waitData(t, "4")
+	checkConsecutive(t, "a", got)
+	ctx := context.Background()
+	msgs, ok, err := a.Since(ctx, "p", got[1].seq, 0)
+	if err != nil || !ok || datas(msgs) != "2 3 4" || msgs[0].Seq != got[2].seq {
+		t.Fatalf("Since on the delivering node: %v, %v, %v", msgs, ok, err)
+	}
+	b := openStream(t, jsConfig(ns), nil)
+	if msgs, ok, err := b.Since(ctx, "p", got[1].seq, 0); err != nil || ok {
+		t.Fatalf("Since on a node that did not deliver: %v, %v, %v", msgs, ok, err)
+	}
+	publishOne(t, b, "p", "5") // numbered from b's reading of the stream
+	got = ra.waitData(t, "5")
+	checkConsecutive(t, "a", got)
+	msgs, ok, err = b.Since(ctx, "p", got[1].seq, 0)
+	if err != nil || !ok || datas(msgs) != "2 3 4 5" || msgs[3].Seq != got[5].seq {
+		t.Fatalf("Since after a numbered publication: %v, %v, %v (a delivered %v)", msgs, ok, err, got)
+	}
+}
+
+// TestStreamSlowDeliver: a DeliverSeq that takes longer than the consumer's
+// silence limit (3 heartbeats) does not make the node re-create a consumer
+// that is fine.
+func TestStreamSlowDeliver(t *testing.T) {
+	ns := runJetStream(t, -1, t.TempDir())
+	r := newSeqRecorder()
+	s := openStream(t, jsConfig(ns), func(ch string, seq uint64, ts int64, data []byte) {
+		if string(data) == `"slow"` {
+			time.Sleep(4 * testHeartbeat) // the slow part is the point
+		}
+		r.deliver(ch, seq, ts, data)
+	})
+	publishOne(t, s, "c", `"slow"`)
+	publishOne(t, s, "c", `"next"`)
+	if got := r.waitData(t, `"next"`); len(got) != 2 {
+		t.Fatalf("got %v", got)
+	}
+	if st := s.Stats(); st.Resets != 0 {
+		t.Fatalf("stats %+v: the consumer was re-created", st)
+	}
+}
