@@ -1,5 +1,33 @@
 package cluster
 
+// Bridge's concurrency. Connected and Status read state that nats.go's
+// connection handlers keep, so a health check never waits on nats.go's
+// connection lock (nats.go holds it while it dials during an outage).
+// Interest only records the change; the subscriber goroutine sends the SUBs
+// and UNSUBs in order.
+//
+// Deliver is called from the bridge's goroutines: one dispatcher, which
+// reads the messages of all subscriptions in the order the connection
+// received them, and GOMAXPROCS workers. A channel is always delivered by
+// the same worker, so calls for one channel never overlap and come in NATS
+// order for the subject. NATS keeps the order of each publisher's messages on
+// a subject; a subject is one channel, and the caller numbers the channel's
+// publications (seq) in the order Deliver hands them over. The goroutine
+// count, 2 + GOMAXPROCS, does not grow with the number of channels or
+// subscriptions.
+//
+// Lock order. Bridge.mu is a leaf for callers: it is held only for map,
+// slice and counter work, never while calling Deliver or a nats.go method
+// that can wait, so Interest may be called under the caller's own locks (a
+// client's mutex), and Deliver may take the caller's locks and call
+// Interest. Under Bridge.mu the bridge only reads nats.go subscription
+// counters (Subscription.Dropped, which takes that subscription's lock).
+// nats.go never calls into this package while holding its own locks: its
+// handlers run on its callback goroutine, and messages reach the inbox
+// through a non-blocking channel send.
+//
+//	caller's locks (client.mu, ...) -> Bridge.mu -> nats.go Subscription.mu
+
 import (
 	"errors"
 	"fmt"

@@ -96,8 +96,9 @@ type Stream struct {
 	catchingUp atomic.Bool
 	resets     atomic.Uint64 // consumers re-created
 
-	in, out, anchors, conflicts atomic.Uint64
-	drops                       dropCounter // stream messages not delivered: no channel, or not UTF-8 JSON
+	in, out, anchors, conflicts, skipped atomic.Uint64
+	skipLog                              logLimiter
+	drops                                dropCounter // stream messages not delivered: no channel, or not UTF-8 JSON
 }
 
 // ConnectStream validates cfg (zero fields take their defaults; JetStream
@@ -390,12 +391,17 @@ type StreamStats struct {
 	Resets    uint64 // consumers re-created (reconnects, gaps, silence)
 	Anchors   uint64 // plain messages that started a new numbering
 	Conflicts uint64 // publications (or batches) retried: another one got to the channel first
+	// Skipped counts stream sequences the consumer passed over: messages
+	// evicted (max_msgs_per_channel, max_age) or deleted before this node
+	// delivered them, because it was that far behind; and, in a stream
+	// with subjects besides subject_prefix + ">", those messages.
+	Skipped uint64
 }
 
 // Stats returns the counters. It never blocks.
 func (s *Stream) Stats() StreamStats {
 	return StreamStats{In: s.in.Load(), Out: s.out.Load(), Dropped: s.drops.n.Load(),
-		Resets: s.resets.Load(), Anchors: s.anchors.Load(), Conflicts: s.conflicts.Load()}
+		Resets: s.resets.Load(), Anchors: s.anchors.Load(), Conflicts: s.conflicts.Load(), Skipped: s.skipped.Load()}
 }
 
 // requestReset asks the consumer goroutine to re-create the consumer.

@@ -2,13 +2,18 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"wsfan/codec"
 )
@@ -24,8 +29,9 @@ import (
 // channels=1 is one channel (each publication checked against the one
 // before: sequential), channels=100 spreads a request over 100 channels;
 // mode atomic is one atomic batch per request, each is message by message
-// (channels in parallel); nodes=3 is three nodes publishing on the same
-// channel at once (conflicts retried).
+// (channels in parallel); nodes=3 is three nodes publishing back to back
+// on the same channel (conflicts retried; failed/op counts the
+// publications that failed with ErrUnavailable after 64 conflicts).
 func BenchmarkStreamPublish(b *testing.B) {
 	for _, bc := range []struct {
 		channels, batch, nodes int
@@ -48,13 +54,13 @@ func BenchmarkStreamPublish(b *testing.B) {
 	}
 }
 
-func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomic bool) {
+func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomicBatch bool) {
 	ns := runJetStream(b, -1, b.TempDir())
 	streams := make([]*Stream, nodes)
 	for i := range streams {
 		streams[i] = openStream(b, jsConfig(ns), nil)
 		streams[i].batch = batchNever
-		if atomic {
+		if atomicBatch {
 			streams[i].batch = batchAlways
 		}
 	}
@@ -63,6 +69,7 @@ func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomic bool) {
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup
+	var failed atomic.Int64
 	for n, s := range streams {
 		wg.Add(1)
 		go func() {
@@ -74,7 +81,10 @@ func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomic bool) {
 				pubs[i] = Pub{Channel: "bench." + strconv.Itoa(ch), Data: jsPayload()}
 			}
 			for done := 0; done < b.N/nodes; done += batch {
-				if err := s.Publish(ctx, pubs[:min(batch, b.N/nodes-done)]); err != nil {
+				k := min(batch, b.N/nodes-done)
+				if err := s.Publish(ctx, pubs[:k]); errors.Is(err, ErrUnavailable) && nodes > 1 {
+					failed.Add(int64(k))
+				} else if err != nil {
 					panic(err)
 				}
 			}
@@ -89,6 +99,9 @@ func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomic bool) {
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(float64(conflicts)/float64(b.N), "conflicts/op")
+	if nodes > 1 {
+		b.ReportMetric(float64(failed.Load())/float64(b.N), "failed/op")
+	}
 }
 
 // BenchmarkCorePublish is the reference: Bridge.Publish (core NATS, a PING
@@ -156,7 +169,9 @@ func BenchmarkStreamLatency(b *testing.B) {
 // them, and of 10 of them.
 func BenchmarkStreamSince(b *testing.B) {
 	ns := runJetStream(b, -1, b.TempDir())
-	s := openStream(b, jsConfig(ns), nil)
+	cfg := jsConfig(ns)
+	cfg.JetStream.MaxMsgsPerChannel = 100
+	s := openStream(b, cfg, nil)
 	ctx := context.Background()
 	pubs := make([]Pub, 100)
 	for i := range pubs {
@@ -168,7 +183,7 @@ func BenchmarkStreamSince(b *testing.B) {
 		}
 	}
 	last := s.seqs.last("token.BTC.trade").seq
-	r := openStream(b, jsConfig(ns), nil)
+	r := openStream(b, cfg, nil)
 	for _, missed := range []int{100, 10} {
 		b.Run(fmt.Sprintf("missed=%d", missed), func(b *testing.B) {
 			b.ReportAllocs()
@@ -213,4 +228,116 @@ func jsPayload() []byte {
 	d := benchPayload()
 	writeStamp(d, time.Now().UnixNano())
 	return d
+}
+
+// runJetStreamCluster starts three embedded NATS servers with JetStream in
+// one NATS cluster (routes on loopback) and returns them once JetStream has
+// a meta leader.
+func runJetStreamCluster(b *testing.B) []*server.Server {
+	b.Helper()
+	ports := make([]int, 3)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+		l.Close()
+	}
+	routes := server.RoutesFromStr(fmt.Sprintf("nats://127.0.0.1:%d,nats://127.0.0.1:%d,nats://127.0.0.1:%d",
+		ports[0], ports[1], ports[2]))
+	servers := make([]*server.Server, 3)
+	for i := range servers {
+		ns, err := server.NewServer(&server.Options{
+			ServerName: fmt.Sprintf("nats-%d", i),
+			Host:       "127.0.0.1",
+			Port:       -1,
+			NoLog:      true,
+			NoSigs:     true,
+			JetStream:  true,
+			StoreDir:   b.TempDir(),
+			Cluster:    server.ClusterOpts{Name: "wsfan", Host: "127.0.0.1", Port: ports[i]},
+			Routes:     routes,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ns.Start()
+		b.Cleanup(ns.Shutdown)
+		servers[i] = ns
+	}
+	poll(b, "a JetStream meta leader", func() bool {
+		for _, ns := range servers {
+			if ns.JetStreamIsLeader() {
+				return true
+			}
+		}
+		return false
+	})
+	return servers
+}
+
+// BenchmarkStreamPublishR3 is BenchmarkStreamPublish's single-node cases on
+// an R3 stream of a three-server NATS cluster (all in this process on the
+// machine's cores), the publishing node on one server, the other
+// delivering on another; latency as BenchmarkStreamLatency.
+func BenchmarkStreamPublishR3(b *testing.B) {
+	servers := runJetStreamCluster(b)
+	cfg := func(ns *server.Server) Config {
+		c := jsConfig(ns)
+		c.JetStream.Replicas = 3
+		return c
+	}
+	for _, bc := range []struct {
+		channels, batch int
+		atomic          bool
+	}{{1, 1, false}, {1, 100, true}, {1, 100, false}, {100, 100, true}, {100, 100, false}} {
+		mode := "each"
+		if bc.atomic {
+			mode = "atomic"
+		}
+		b.Run(fmt.Sprintf("channels=%d/batch=%d/%s", bc.channels, bc.batch, mode), func(b *testing.B) {
+			n := b.N
+			var lat []time.Duration
+			done := make(chan struct{})
+			deliver := func(_ string, _ uint64, _ int64, data []byte) {
+				sent, _ := strconv.ParseInt(string(data[5:24]), 10, 64)
+				lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
+				if len(lat) == n {
+					close(done)
+				}
+			}
+			sub := openStream(b, cfg(servers[1]), deliver)
+			s := openStream(b, cfg(servers[0]), nil)
+			s.batch = batchNever
+			if bc.atomic {
+				s.batch = batchAlways
+			}
+			pubs := make([]Pub, bc.batch)
+			for i := range pubs {
+				pubs[i] = Pub{Channel: "r3." + strconv.Itoa(i%bc.channels), Data: jsPayload()}
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			start := time.Now()
+			for done := 0; done < n; done += bc.batch {
+				k := min(bc.batch, n-done)
+				now := time.Now().UnixNano()
+				for i := range k {
+					writeStamp(pubs[i].Data, now)
+				}
+				if err := s.Publish(ctx, pubs[:k]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			<-done
+			elapsed := time.Since(start)
+			b.StopTimer()
+			sub.Close()
+			s.Close()
+			slices.Sort(lat)
+			b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1e3, "p50-µs")
+		})
+	}
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -240,7 +241,16 @@ func (s *Stream) handle(c *consumer, m *nats.Msg) bool {
 		return true // handled already (cannot happen with a new consumer's start)
 	}
 	if meta.sseq != last+1 {
-		s.skipAt = meta.sseq // the stream no longer held what lies between
+		// The stream no longer held what lies between (or it is not
+		// ours): the numbering of plain messages cannot rely on what
+		// this node delivered before it.
+		s.skipAt = meta.sseq
+		s.skipped.Add(meta.sseq - last - 1)
+		if s.skipLog.Limit() {
+			s.log.Warn("JetStream messages gone before this node delivered them: it was more than max_msgs_per_channel "+
+				"publications of a channel (or max_age) behind; clients see the gap",
+				"stream_seqs", fmt.Sprintf("%d-%d", last+1, meta.sseq-1), "skipped_total", s.skipped.Load())
+		}
 	}
 	if !s.deliverMsg(m, meta) {
 		return false // the stream cannot be read now: from this message again

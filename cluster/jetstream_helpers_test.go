@@ -45,10 +45,13 @@ func runJetStream(t testing.TB, port int, dir string) *server.Server {
 	return ns
 }
 
-// jsConfig is a configuration for ns with stream WSFAN on "odin.>".
+// jsConfig is a configuration for ns with stream WSFAN on "odin.>". Its
+// per-channel limit is far above what the tests publish on a channel, so
+// that a node slowed down by the machine does not fall behind by more than
+// that (and skip what was evicted) unless a test means it.
 func jsConfig(ns *server.Server) Config {
 	c := testConfig(ns, InterestAll)
-	c.JetStream = JetStreamConfig{Stream: "WSFAN", MaxAge: time.Minute, MaxMsgsPerChannel: 100}
+	c.JetStream = JetStreamConfig{Stream: "WSFAN", MaxAge: time.Minute, MaxMsgsPerChannel: 10000}
 	return c
 }
 

@@ -317,3 +317,47 @@ func clientGoroutines() int {
 	}
 	return n
 }
+
+// TestStreamSkipped: a node that falls behind a channel by more than
+// max_msgs_per_channel loses what the stream evicted meanwhile: the seq
+// jumps (clients see the gap), and Skipped counts it.
+func TestStreamSkipped(t *testing.T) {
+	ns := runJetStream(t, -1, t.TempDir())
+	cfg := jsConfig(ns)
+	cfg.JetStream.MaxMsgsPerChannel = 10
+	r := newSeqRecorder()
+	release := make(chan struct{})
+	slow := openStream(t, cfg, func(ch string, seq uint64, ts int64, data []byte) {
+		if string(data) == "0" {
+			<-release // behind from the first publication on
+		}
+		r.deliver(ch, seq, ts, data)
+	})
+	pub := openStream(t, cfg, nil)
+	publishOne(t, pub, "c", `"warm-up"`)
+	r.waitData(t, `"warm-up"`) // the slow node's consumer is there
+	// Flow control lets the server send the slow node a window of
+	// messages before it waits for it; publications beyond the window and
+	// the limit are evicted before they are sent.
+	const n = 5000
+	pubs := make([]Pub, 100)
+	for i := 0; i < n; i += len(pubs) {
+		for j := range pubs {
+			pubs[j] = Pub{Channel: "c", Data: []byte(fmt.Sprint(i + j))}
+		}
+		if err := pub.Publish(context.Background(), pubs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(release)
+	got := r.waitData(t, fmt.Sprint(n-1))[1:]
+	for i := 1; i < len(got); i++ {
+		if got[i].seq <= got[i-1].seq {
+			t.Fatalf("seq %d after %d", got[i].seq, got[i-1].seq)
+		}
+	}
+	st := slow.Stats()
+	if got[0].data != "0" || st.Skipped == 0 || int(st.Skipped)+len(got) != n || got[len(got)-1].seq != got[0].seq+n-1 {
+		t.Fatalf("delivered %d from %s, stats %+v, seqs %d..%d", len(got), got[0].data, st, got[0].seq, got[len(got)-1].seq)
+	}
+}

@@ -43,10 +43,12 @@ const (
 	// batch) after JetStream refused it because another node published on
 	// the channel meanwhile (wrong last sequence); publish_timeout bounds
 	// them too. From the second retry on, a node waits a random time of up
-	// to conflictBackoff times the retries so far (at most 8 of them), so
-	// that nodes racing on a hot channel take turns instead of one
-	// starving: the winner's own acknowledgement tells it the next
-	// sequence, the loser has to read it.
+	// to conflictBackoff times the retries so far (at most 8 of them),
+	// which bounds the work wasted on a hot channel. It does not make the
+	// race fair: a node that won learns the next sequence from its own
+	// acknowledgement and can publish again at once, a loser has to read
+	// it first, so nodes publishing back to back on one channel can starve
+	// one another until the bound (measured in JETSTREAM.md).
 	maxConflicts    = 64
 	conflictBackoff = 100 * time.Microsecond
 	// maxAtomicBatch is the NATS server's default max_batch_size: a larger
