@@ -135,11 +135,7 @@ func BenchmarkStreamLatency(b *testing.B) {
 	lat := make([]time.Duration, 0, n)
 	done := make(chan struct{})
 	deliver := func(_ string, _ uint64, _ int64, data []byte) {
-		sent, err := strconv.ParseInt(string(data[5:24]), 10, 64)
-		if err != nil {
-			panic(fmt.Sprintf("bad data %q", data))
-		}
-		lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
+		lat = append(lat, stampAge(data))
 		if len(lat) == n {
 			close(done)
 		}
@@ -301,8 +297,7 @@ func BenchmarkStreamPublishR3(b *testing.B) {
 			var lat []time.Duration
 			done := make(chan struct{})
 			deliver := func(_ string, _ uint64, _ int64, data []byte) {
-				sent, _ := strconv.ParseInt(string(data[5:24]), 10, 64)
-				lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
+				lat = append(lat, stampAge(data))
 				if len(lat) == n {
 					close(done)
 				}

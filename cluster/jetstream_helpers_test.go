@@ -22,27 +22,7 @@ const testHeartbeat = 200 * time.Millisecond
 // (Shutdown may be called earlier).
 func runJetStream(t testing.TB, port int, dir string) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		Host:      "127.0.0.1",
-		Port:      port,
-		NoLog:     true,
-		NoSigs:    true,
-		JetStream: true,
-		StoreDir:  dir,
-	})
-	if err != nil {
-		t.Fatalf("cannot create NATS server: %v", err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(waitFor) {
-		ns.Shutdown()
-		t.Fatalf("NATS server on port %d not ready", port)
-	}
-	t.Cleanup(func() {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-	})
-	return ns
+	return startServer(t, &server.Options{Port: port, JetStream: true, StoreDir: dir})
 }
 
 // jsConfig is a configuration for ns with stream WSFAN on "odin.>". Its
@@ -136,6 +116,17 @@ func byChannel(got []seqDelivery) map[string][]seqDelivery {
 		m[d.channel] = append(m[d.channel], d)
 	}
 	return m
+}
+
+// channelsString is got's deliveries on each of channels, a line each: two
+// nodes that delivered alike have the same.
+func channelsString(got []seqDelivery, channels []string) string {
+	var b strings.Builder
+	by := byChannel(got)
+	for _, ch := range channels {
+		fmt.Fprintln(&b, by[ch])
+	}
+	return b.String()
 }
 
 // checkConsecutive fails unless each channel's seqs are consecutive and

@@ -186,14 +186,10 @@ func TestStreamOutage(t *testing.T) {
 				t.Fatalf("%s: acknowledged %s not delivered", who, d)
 			}
 		}
-		var b strings.Builder
-		for _, ch := range channels {
-			fmt.Fprintln(&b, byChannel(got)[ch])
-		}
-		if n == 0 {
-			want = b.String()
-		} else if b.String() != want {
-			t.Fatalf("%s has\n%s\nnode 0 has\n%s", who, b.String(), want)
+		if s := channelsString(got, channels); n == 0 {
+			want = s
+		} else if s != want {
+			t.Fatalf("%s has\n%s\nnode 0 has\n%s", who, s, want)
 		}
 	}
 	for n, s := range []*Stream{streams[0], streams[1], successor} {

@@ -258,8 +258,7 @@ func (s *Stream) publishChain(ctx context.Context, ch string, pubs []Pub, idx []
 			var ae *apiError
 			switch {
 			case errors.As(err, &ae) && ae.conflict() && attempt < maxConflicts:
-				s.conflicts.Add(1)
-				if err := backoff(ctx, attempt); err != nil {
+				if err := s.conflicted(ctx, attempt); err != nil {
 					return fmt.Errorf("publication %d: %w", i, classify(err))
 				}
 				if cur, err = s.readLast(ctx, ch, ae.actualLast(), cur.last); err != nil {
@@ -332,8 +331,7 @@ func (s *Stream) publishAtomic(ctx context.Context, pubs []Pub, chans []string) 
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae) && ae.conflict() && attempt < maxConflicts:
-			s.conflicts.Add(1)
-			if err := backoff(ctx, attempt); err != nil {
+			if err := s.conflicted(ctx, attempt); err != nil {
 				return fmt.Errorf("atomic batch of %d: %w", len(pubs), classify(err))
 			}
 			// Which channel conflicted is not said: read each again,
@@ -371,9 +369,10 @@ func (s *Stream) publishAtomic(ctx context.Context, pubs []Pub, chans []string) 
 	}
 }
 
-// backoff waits before the retry after conflict number attempt+1 (see
-// conflictBackoff), or returns ctx's error.
-func backoff(ctx context.Context, attempt int) error {
+// conflicted counts conflict number attempt+1 and waits before its retry
+// (see conflictBackoff), or returns ctx's error.
+func (s *Stream) conflicted(ctx context.Context, attempt int) error {
+	s.conflicts.Add(1)
 	if attempt == 0 {
 		return ctx.Err()
 	}

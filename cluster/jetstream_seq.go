@@ -187,6 +187,11 @@ func (c *seqCache) entry(channel string) *chanSeq {
 	sh := c.shard(channel)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	return sh.at(channel)
+}
+
+// at returns channel's entry, created when missing; sh.mu is held.
+func (sh *seqShard) at(channel string) *chanSeq {
 	e := sh.m[channel]
 	if e == nil {
 		e = &chanSeq{}
@@ -228,11 +233,7 @@ func (c *seqCache) setDelivered(channel string, k known, ts int64) {
 	sh := c.shard(channel)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[channel]
-	if e == nil {
-		e = &chanSeq{}
-		sh.m[channel] = e
-	}
+	e := sh.at(channel)
 	e.delivered, e.deliverTs, e.touched = k, ts, max(ts, e.touched)
 }
 
@@ -242,12 +243,7 @@ func (c *seqCache) setAcked(channel string, k known) {
 	sh := c.shard(channel)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[channel]
-	if e == nil {
-		e = &chanSeq{}
-		sh.m[channel] = e
-	}
-	if k.sseq > e.acked.sseq {
+	if e := sh.at(channel); k.sseq > e.acked.sseq {
 		e.acked = k
 		e.touched = max(e.touched, time.Now().UnixNano())
 	}

@@ -218,14 +218,10 @@ func TestStreamNodesAgree(t *testing.T) {
 		if len(got) != total {
 			t.Fatalf("node %d: %d deliveries; want %d", n, len(got), total)
 		}
-		var b strings.Builder
-		for _, ch := range channels {
-			fmt.Fprintln(&b, byChannel(got)[ch])
-		}
-		if n == 0 {
-			first = b.String()
-		} else if b.String() != first {
-			t.Fatalf("node %d delivered\n%s\nnode 0\n%s", n, b.String(), first)
+		if s := channelsString(got, channels); n == 0 {
+			first = s
+		} else if s != first {
+			t.Fatalf("node %d delivered\n%s\nnode 0\n%s", n, s, first)
 		}
 	}
 	// A channel's first message, when plain, starts its numbering; later
