@@ -1,11 +1,38 @@
 package cluster
 
+// Bridge's concurrency. Connected and Status read state that nats.go's
+// connection handlers keep, so a health check never waits on nats.go's
+// connection lock (nats.go holds it while it dials during an outage).
+// Interest only records the change; the subscriber goroutine sends the SUBs
+// and UNSUBs in order.
+//
+// Deliver is called from the bridge's goroutines: one dispatcher, which
+// reads the messages of all subscriptions in the order the connection
+// received them, and GOMAXPROCS workers. A channel is always delivered by
+// the same worker, so calls for one channel never overlap and come in NATS
+// order for the subject. NATS keeps the order of each publisher's messages on
+// a subject; a subject is one channel, and the caller numbers the channel's
+// publications (seq) in the order Deliver hands them over. The goroutine
+// count, 2 + GOMAXPROCS, does not grow with the number of channels or
+// subscriptions.
+//
+// Lock order. Bridge.mu is a leaf for callers: it is held only for map,
+// slice and counter work, never while calling Deliver or a nats.go method
+// that can wait, so Interest may be called under the caller's own locks (a
+// client's mutex), and Deliver may take the caller's locks and call
+// Interest. Under Bridge.mu the bridge only reads nats.go subscription
+// counters (Subscription.Dropped, which takes that subscription's lock).
+// nats.go never calls into this package while holding its own locks: its
+// handlers run on its callback goroutine, and messages reach the inbox
+// through a non-blocking channel send.
+//
+//	caller's locks (client.mu, ...) -> Bridge.mu -> nats.go Subscription.mu
+
 import (
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,20 +40,8 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-const (
-	// pingInterval and maxPingsOut bound how long a silently dead NATS
-	// server (no FIN, no RST) goes unnoticed: about 3 × 10 s, against
-	// nats.go's default of 2 × 2 min.
-	pingInterval = 10 * time.Second
-	maxPingsOut  = 3
-	// closeTimeout bounds how long Close waits for NATS to drain.
-	closeTimeout = 5 * time.Second
-	// workerQueue is each delivery worker's queue length, in messages.
-	workerQueue = 256
-	// dropLogInterval is the least time between two log lines about dropped
-	// (or lost) messages; the count in between is logged with the next one.
-	dropLogInterval = 10 * time.Second
-)
+// workerQueue is each delivery worker's queue length, in messages.
+const workerQueue = 256
 
 // Deliver is called once for every publication that arrives from NATS on a
 // channel this node has interest in (in "all" mode: on every channel).
@@ -42,24 +57,20 @@ type Deliver func(channel string, data []byte)
 // Bridge connects one wsfan node to NATS. Create it with Connect. All its
 // methods are safe for concurrent use.
 type Bridge struct {
-	cfg     Config
+	conn    // the connection, its state and handlers (conn.go)
 	prefix  string
 	all     bool // interest "all": one subscription to prefix + ">"
 	deliver Deliver
-	log     *slog.Logger
-	nc      *nats.Conn
 
 	// inbox receives every message of every subscription, in the order the
 	// connection read them (nats.go's ChanSubscribe; a full inbox makes
 	// nats.go drop the message and count it on its subscription).
-	inbox     chan *nats.Msg
-	workers   []chan *nats.Msg
-	opsReady  chan struct{} // wakes the subscriber goroutine
-	stop      chan struct{} // closed by Close: the goroutines finish and exit
-	wg        sync.WaitGroup
-	closed    chan struct{} // closed by nats.go's ClosedHandler
-	connected chan struct{} // closed by nats.go's ConnectHandler
-	once      sync.Once
+	inbox    chan *nats.Msg
+	workers  []chan *nats.Msg
+	opsReady chan struct{} // wakes the subscriber goroutine
+	stop     chan struct{} // closed by Close: the goroutines finish and exit
+	wg       sync.WaitGroup
+	once     sync.Once
 
 	// mu guards the fields below it. It is held only for map, slice and
 	// counter work: never across a call into nats.go that can wait (Lost
@@ -72,40 +83,12 @@ type Bridge struct {
 	interest    int                // "all" mode: local subscriptions counted
 	lostRetired uint64             // slow-consumer drops of removed subscriptions
 
-	// state, url and lastErr are kept by nats.go's connection handlers, so
-	// that Connected and Status never wait on nats.go's connection lock.
-	state   atomic.Int32           // a state* constant
-	url     atomic.Pointer[string] // the server connected to, redacted
-	lastErr atomic.Pointer[string] // the last disconnect reason
-
 	in, out    atomic.Uint64 // publications delivered / published
-	dropped    atomic.Uint64 // invalid subject or body
+	drops      dropCounter   // invalid subject or body
 	duplicates atomic.Uint64 // copies suppressed because of overlapping subscriptions
-	dropSince  atomic.Uint64 // drops since the last drop log line
-	dropLog    logLimiter
 	slowLog    logLimiter
 	gaps       atomic.Uint64 // events after which publications may be missing (Gaps)
-	closing    atomic.Bool   // Close has begun
 	lostMax    atomic.Uint64 // the highest Lost returned
-}
-
-// Connection states (Bridge.state).
-const (
-	stateConnected int32 = iota + 1
-	stateReconnecting
-	stateDraining
-	stateClosed
-)
-
-// logLimiter lets one log line through per dropLogInterval.
-type logLimiter struct{ last atomic.Int64 }
-
-// Limit reports whether a line may be logged now, and if so starts a new
-// interval.
-func (l *logLimiter) Limit() bool {
-	now := time.Now().UnixNano()
-	last := l.last.Load()
-	return now-last >= int64(dropLogInterval) && l.last.CompareAndSwap(last, now)
 }
 
 // Connect validates cfg (zero fields take their defaults), connects to NATS
@@ -130,34 +113,41 @@ func Connect(cfg Config, deliver Deliver, log *slog.Logger) (*Bridge, error) {
 		log = slog.Default()
 	}
 	b := &Bridge{
-		cfg:       cfg,
-		prefix:    cfg.SubjectPrefix,
-		all:       cfg.Interest == InterestAll,
-		deliver:   deliver,
-		log:       log.With("component", "nats"),
-		inbox:     make(chan *nats.Msg, cfg.PendingLimit),
-		workers:   make([]chan *nats.Msg, max(1, runtime.GOMAXPROCS(0))),
-		opsReady:  make(chan struct{}, 1),
-		connected: make(chan struct{}),
-		stop:      make(chan struct{}),
-		closed:    make(chan struct{}),
-		table:     newSubTable(),
+		conn:     conn{cfg: cfg, log: log.With("component", "nats")},
+		prefix:   cfg.SubjectPrefix,
+		all:      cfg.Interest == InterestAll,
+		deliver:  deliver,
+		inbox:    make(chan *nats.Msg, cfg.PendingLimit),
+		workers:  make([]chan *nats.Msg, max(1, runtime.GOMAXPROCS(0))),
+		opsReady: make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		table:    newSubTable(),
 	}
 	for i := range b.workers {
 		b.workers[i] = make(chan *nats.Msg, workerQueue)
 	}
-
-	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), b.options()...)
+	err := b.dial(connHooks{
+		disconnected: func(reason string) {
+			b.gaps.Add(1) // before the state: Connected() false implies the gap is counted
+			b.log.Warn("NATS disconnected; publishing answers 503 and NATS deliveries stop until it reconnects",
+				"err", reason)
+		},
+		reconnected: func() {
+			b.log.Info("NATS reconnected; subscriptions restored", "url", b.nc.ConnectedUrlRedacted(),
+				"subscriptions", b.nc.NumSubscriptions())
+		},
+		slowConsumer: func(sub *nats.Subscription) {
+			b.gaps.Add(1) // once per episode: nats.go calls this when the drops begin
+			if b.slowLog.Limit() {
+				b.log.Warn("NATS messages lost: delivery is pending_limit messages behind",
+					"subject", subjectOf(sub), "pending_limit", b.cfg.PendingLimit, "lost_total", b.Lost())
+			}
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to NATS %s: %w", strings.Join(cfg.Redacted().URLs, ","), err)
+		return nil, err
 	}
-	b.nc = nc
-	select {
-	case <-b.connected: // the ConnectHandler has set the state
-	case <-time.After(closeTimeout):
-		nc.Close()
-		return nil, errors.New("cluster: nats.go did not report the connection")
-	}
+	nc := b.nc
 	b.start()
 	if b.all {
 		sub, err := nc.ChanSubscribe(b.prefix+">", b.inbox)
@@ -180,131 +170,11 @@ func Connect(cfg Config, deliver Deliver, log *slog.Logger) (*Bridge, error) {
 	return b, nil
 }
 
-// options turns the configuration into nats.go options.
-func (b *Bridge) options() []nats.Option {
-	c := &b.cfg
-	opts := []nats.Option{
-		nats.Name(c.Name),
-		nats.MaxReconnects(c.MaxReconnects),
-		nats.ReconnectWait(c.ReconnectWait),
-		nats.ReconnectJitter(c.ReconnectWait/2, c.ReconnectWait/2),
-		// No buffering while disconnected: a publish during an outage
-		// fails (503) instead of waiting in memory to be sent, or lost,
-		// later.
-		nats.ReconnectBufSize(-1),
-		nats.PingInterval(pingInterval),
-		nats.MaxPingsOutstanding(maxPingsOut),
-		nats.DrainTimeout(closeTimeout),
-		nats.ConnectHandler(func(nc *nats.Conn) {
-			b.setConnected(nc)
-			close(b.connected)
-		}),
-		// The handlers avoid nats.go calls that take the connection lock:
-		// nats.go holds it while it dials, and Connected must turn false
-		// as soon as the connection is lost.
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			msg := "connection lost"
-			if err != nil {
-				msg = err.Error()
-			}
-			b.lastErr.Store(&msg)
-			if b.closing.Load() {
-				return // the closed handler follows
-			}
-			// When nats.go gives up (max_reconnects) the closed handler
-			// follows and sets stateClosed.
-			b.gaps.Add(1) // before the state: Connected() false implies the gap is counted
-			b.state.Store(stateReconnecting)
-			b.log.Warn("NATS disconnected; publishing answers 503 and NATS deliveries stop until it reconnects",
-				"err", msg)
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			b.setConnected(nc)
-			b.log.Info("NATS reconnected; subscriptions restored", "url", nc.ConnectedUrlRedacted(),
-				"subscriptions", nc.NumSubscriptions())
-		}),
-		nats.ClosedHandler(func(nc *nats.Conn) {
-			b.state.Store(stateClosed)
-			if b.closing.Load() {
-				b.log.Info("NATS connection closed")
-			} else {
-				// Not asked for: reconnects exhausted, or a fatal error
-				// such as an authorization failure.
-				b.log.Error("NATS connection closed; publishing answers 503 from now on", "err", nc.LastError())
-			}
-			close(b.closed)
-		}),
-		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
-			subject := ""
-			if sub != nil {
-				subject = sub.Subject
-			}
-			if errors.Is(err, nats.ErrSlowConsumer) {
-				b.gaps.Add(1) // once per episode: nats.go calls this when the drops begin
-				if b.slowLog.Limit() {
-					b.log.Warn("NATS messages lost: delivery is pending_limit messages behind",
-						"subject", subject, "pending_limit", b.cfg.PendingLimit, "lost_total", b.Lost())
-				}
-				return
-			}
-			b.log.Error("NATS error", "subject", subject, "err", err)
-		}),
-		nats.DiscoveredServersHandler(func(nc *nats.Conn) {
-			b.log.Info("NATS servers discovered", "servers", nc.DiscoveredServers())
-		}),
-	}
-	switch {
-	case c.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(c.CredsFile))
-	case c.Token != "":
-		opts = append(opts, nats.Token(c.Token))
-	case c.User != "":
-		opts = append(opts, nats.UserInfo(c.User, c.Password))
-	}
-	if c.TLSCAFile != "" {
-		opts = append(opts, nats.RootCAs(c.TLSCAFile))
-	}
-	if c.TLSCertFile != "" {
-		opts = append(opts, nats.ClientCert(c.TLSCertFile, c.TLSKeyFile))
-	}
-	return opts
-}
-
-// setConnected records a connection or reconnection. Like every handler it
-// runs on nats.go's callback goroutine, in the order of the events.
-func (b *Bridge) setConnected(nc *nats.Conn) {
-	u := nc.ConnectedUrlRedacted()
-	b.url.Store(&u)
-	if !b.closing.Load() {
-		b.state.Store(stateConnected)
-	}
-}
-
-// Connected reports whether the bridge is connected to a NATS server. It
-// reads state kept by nats.go's connection handlers, which run on nats.go's
-// callback goroutine just after each change, and never blocks.
-func (b *Bridge) Connected() bool {
-	return b.state.Load() == stateConnected
-}
-
 // Status describes the connection for health checks and logs:
 // "connected to nats://...", "reconnecting: <last error>", "draining" or
 // "closed". URLs are shown without passwords. It never blocks.
 func (b *Bridge) Status() string {
-	switch b.state.Load() {
-	case stateConnected:
-		return "connected to " + *b.url.Load()
-	case stateReconnecting:
-		s := "reconnecting"
-		if e := b.lastErr.Load(); e != nil {
-			s += ": " + *e
-		}
-		return s
-	case stateDraining:
-		return "draining"
-	default:
-		return "closed"
-	}
+	return b.connStatus()
 }
 
 // Subscriptions returns the number of NATS subscriptions held now,
@@ -323,7 +193,7 @@ func (b *Bridge) Stats() (in, out uint64) {
 // their subject minus the prefix is not a valid wsfan channel, or their body
 // is not valid UTF-8 JSON.
 func (b *Bridge) Dropped() uint64 {
-	return b.dropped.Load()
+	return b.drops.n.Load()
 }
 
 // Lost returns the messages NATS received for this node but dropped because
@@ -402,18 +272,17 @@ func (b *Bridge) Flush(timeout time.Duration) error {
 // called more than once; it always returns nil.
 func (b *Bridge) Close() error {
 	b.once.Do(func() {
-		b.closing.Store(true)
-		b.state.Store(stateDraining)
-		if err := b.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-			b.nc.Close() // reconnecting: nothing to drain
-		}
-		select {
-		case <-b.closed:
-		case <-time.After(closeTimeout + time.Second):
-			b.nc.Close()
-		}
+		b.shutdown()
 		close(b.stop)
 		b.wg.Wait()
 	})
 	return nil
+}
+
+// subjectOf is sub's subject, or "" for nil.
+func subjectOf(sub *nats.Subscription) string {
+	if sub == nil {
+		return ""
+	}
+	return sub.Subject
 }

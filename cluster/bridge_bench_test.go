@@ -35,11 +35,7 @@ func benchPublish(b *testing.B, batch, publishers int) {
 	lat := make([]time.Duration, 0, n) // appended by the channel's one worker
 	done := make(chan struct{})
 	deliver := func(_ string, data []byte) {
-		sent, err := strconv.ParseInt(string(data[5:24]), 10, 64)
-		if err != nil {
-			panic(fmt.Sprintf("bad data %q", data))
-		}
-		lat = append(lat, time.Duration(time.Now().UnixNano()-sent))
+		lat = append(lat, stampAge(data))
 		if len(lat) == n {
 			close(done)
 		}
@@ -103,6 +99,15 @@ func benchPayload() []byte {
 		d = append(d, 'x')
 	}
 	return append(d, `"}`...)
+}
+
+// stampAge is how long ago the stamp in d (writeStamp) was written.
+func stampAge(d []byte) time.Duration {
+	sent, err := strconv.ParseInt(string(d[5:24]), 10, 64)
+	if err != nil {
+		panic(fmt.Sprintf("bad data %q", d))
+	}
+	return time.Duration(time.Now().UnixNano() - sent)
 }
 
 // writeStamp writes ns as 19 decimal digits at d[5:24].

@@ -28,6 +28,10 @@ const (
 	DefaultReconnectWait  = time.Second
 	DefaultMaxReconnects  = -1 // forever
 	DefaultPendingLimit   = 65536
+
+	DefaultJetStreamReplicas          = 1
+	DefaultJetStreamMaxAge            = 5 * time.Minute
+	DefaultJetStreamMaxMsgsPerChannel = 100
 )
 
 // Config is the [nats] section of config.toml. Every field maps to one TOML
@@ -84,6 +88,50 @@ type Config struct {
 	// delivery; past it NATS drops messages (slow consumer), counted by
 	// Bridge.Lost. In [64, 16777216]. Default 65536.
 	PendingLimit int `toml:"pending_limit"`
+	// JetStream is the [nats.jetstream] table: with a stream named, the
+	// cluster's source of truth is that JetStream stream (Stream, made by
+	// ConnectStream) instead of core NATS (Bridge). Off by default.
+	JetStream JetStreamConfig `toml:"jetstream"`
+}
+
+// JetStreamConfig is the [nats.jetstream] table. With Stream set, every
+// publication is stored in that JetStream stream before the publish API
+// answers 200, every node numbers a channel alike and recovers from it
+// (cluster/JETSTREAM.md).
+type JetStreamConfig struct {
+	// Stream is the name of the stream that holds every channel, on the
+	// subjects subject_prefix + ">". ConnectStream creates it, with the
+	// settings below, when it is missing, and checks it when it exists.
+	// 1 to 64 of [A-Za-z0-9_-]. Empty: JetStream is off and cluster mode
+	// is core NATS. Default empty.
+	Stream string `toml:"stream"`
+	// Replicas is how many NATS servers store each publication before it
+	// is acknowledged: 1, 3 or 5. Used when the stream is created.
+	// Default 1.
+	Replicas int `toml:"replicas"`
+	// MaxAge is how long a publication stays in the stream, and so
+	// recoverable with since. In [1s, 8760h]. Default 5m.
+	MaxAge time.Duration `toml:"max_age"`
+	// MaxMsgsPerChannel is how many publications of each channel the
+	// stream keeps (its per-subject limit): the history depth every node
+	// recovers from. In [1, 100000]. Default 100.
+	MaxMsgsPerChannel int `toml:"max_msgs_per_channel"`
+}
+
+// Enabled reports whether JetStream mode is on: a stream is named.
+func (j *JetStreamConfig) Enabled() bool { return j.Stream != "" }
+
+// applyDefaults fills every zero field with its default.
+func (j *JetStreamConfig) applyDefaults() {
+	if j.Replicas == 0 {
+		j.Replicas = DefaultJetStreamReplicas
+	}
+	if j.MaxAge == 0 {
+		j.MaxAge = DefaultJetStreamMaxAge
+	}
+	if j.MaxMsgsPerChannel == 0 {
+		j.MaxMsgsPerChannel = DefaultJetStreamMaxMsgsPerChannel
+	}
 }
 
 // Enabled reports whether cluster mode is on: at least one URL is set.
@@ -109,6 +157,7 @@ func (c *Config) ApplyDefaults() {
 	if c.PendingLimit == 0 {
 		c.PendingLimit = DefaultPendingLimit
 	}
+	c.JetStream.applyDefaults()
 }
 
 // Validate checks every key and returns an error naming each bad one
@@ -158,7 +207,49 @@ func (c *Config) Validate() error {
 	if d.PendingLimit < 64 || d.PendingLimit > 1<<24 {
 		bad("pending_limit", "%d is outside [64, 16777216]", d.PendingLimit)
 	}
+	if js := &d.JetStream; js.Enabled() {
+		if !validStreamName(js.Stream) {
+			bad("jetstream.stream", "%q must be 1 to 64 of [A-Za-z0-9_-]", js.Stream)
+		}
+		if len(d.URLs) == 0 {
+			bad("jetstream.stream", "needs nats.urls")
+		}
+		if d.SubjectPrefix == "" {
+			// The stream would hold ">": every subject of the account,
+			// the request inboxes of the JetStream API included.
+			bad("jetstream.stream", "needs a subject_prefix (the stream holds subject_prefix + \">\")")
+		}
+	}
+	// Checked even when off, so that a bad value is found before it is
+	// switched on.
+	if r := d.JetStream.Replicas; r != 1 && r != 3 && r != 5 {
+		bad("jetstream.replicas", "%d is not 1, 3 or 5", r)
+	}
+	inRange("jetstream.max_age", d.JetStream.MaxAge, time.Second, 8760*time.Hour)
+	if n := d.JetStream.MaxMsgsPerChannel; n < 1 || n > maxMsgsPerChannel {
+		bad("jetstream.max_msgs_per_channel", "%d is outside [1, %d]", n, maxMsgsPerChannel)
+	}
 	return errors.Join(errs...)
+}
+
+// maxMsgsPerChannel bounds max_msgs_per_channel: Since reads a channel's
+// whole retained history, so this is the most one recovery reads.
+const maxMsgsPerChannel = 100000
+
+// validStreamName reports whether s is 1 to 64 of [A-Za-z0-9_-]: a subset
+// of what JetStream allows (no '.', '*', '>', white space or path
+// separators) that is also safe in API subjects and file names.
+func validStreamName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkURL accepts what nats.go dials: nats://, tls://, ws:// or wss://

@@ -65,6 +65,33 @@ func TestValidate(t *testing.T) {
 	f(with(func(c *Config) { c.PendingLimit = 10 }), "nats.pending_limit")
 	f(with(func(c *Config) { c.PendingLimit = -1 }), "nats.pending_limit")
 
+	// [nats.jetstream]
+	js := func(mod func(*JetStreamConfig)) Config {
+		return with(func(c *Config) {
+			c.SubjectPrefix = "odin."
+			c.JetStream = JetStreamConfig{Stream: "WSFAN"}
+			mod(&c.JetStream)
+		})
+	}
+	f(js(func(*JetStreamConfig) {}), "")
+	f(js(func(j *JetStreamConfig) {
+		j.Stream, j.Replicas, j.MaxAge, j.MaxMsgsPerChannel = "wsfan_prod-2", 3, time.Hour, 1000
+	}), "")
+	f(js(func(j *JetStreamConfig) { j.Replicas = 5; j.MaxAge = time.Second; j.MaxMsgsPerChannel = 1 }), "")
+	f(js(func(j *JetStreamConfig) { j.Stream = "WS.FAN" }), "nats.jetstream.stream")
+	f(js(func(j *JetStreamConfig) { j.Stream = "WS FAN" }), "nats.jetstream.stream")
+	f(js(func(j *JetStreamConfig) { j.Stream = strings.Repeat("a", 65) }), "nats.jetstream.stream")
+	f(with(func(c *Config) { c.JetStream.Stream = "WSFAN" }), "nats.jetstream.stream: needs a subject_prefix")
+	f(Config{SubjectPrefix: "odin.", JetStream: JetStreamConfig{Stream: "WSFAN"}}, "nats.jetstream.stream: needs nats.urls")
+	f(js(func(j *JetStreamConfig) { j.Replicas = 2 }), "nats.jetstream.replicas")
+	f(js(func(j *JetStreamConfig) { j.Replicas = -1 }), "nats.jetstream.replicas")
+	f(js(func(j *JetStreamConfig) { j.MaxAge = 500 * time.Millisecond }), "nats.jetstream.max_age")
+	f(js(func(j *JetStreamConfig) { j.MaxAge = -time.Minute }), "nats.jetstream.max_age")
+	f(js(func(j *JetStreamConfig) { j.MaxMsgsPerChannel = -1 }), "nats.jetstream.max_msgs_per_channel")
+	f(js(func(j *JetStreamConfig) { j.MaxMsgsPerChannel = 100001 }), "nats.jetstream.max_msgs_per_channel")
+	// Off: the other keys are still checked, a bad value is found early.
+	f(with(func(c *Config) { c.JetStream.Replicas = 4 }), "nats.jetstream.replicas")
+
 	// Every bad key is reported.
 	two := with(func(c *Config) { c.Interest = "x"; c.PendingLimit = 1 })
 	err := two.Validate()
@@ -91,6 +118,12 @@ func TestDefaults(t *testing.T) {
 		c.ReconnectWait != want.ReconnectWait || c.MaxReconnects != want.MaxReconnects || c.PendingLimit != want.PendingLimit {
 		t.Fatalf("defaults = %+v; want %+v", c, want)
 	}
+	if c.JetStream.Enabled() {
+		t.Fatal("zero Config has JetStream enabled")
+	}
+	if j := c.JetStream; j.Replicas != 1 || j.MaxAge != 5*time.Minute || j.MaxMsgsPerChannel != 100 {
+		t.Fatalf("JetStream defaults = %+v", j)
+	}
 }
 
 // TestTOML decodes a [nats] section the way config/ will, durations as Go
@@ -111,6 +144,12 @@ publish_timeout = "1500ms"
 reconnect_wait = "2s"
 max_reconnects = 5
 pending_limit = 4096
+
+[nats.jetstream]
+stream = "WSFAN"
+replicas = 3
+max_age = "5m"
+max_msgs_per_channel = 250
 `
 	md, err := toml.Decode(src, &file)
 	if err != nil {
@@ -122,7 +161,8 @@ pending_limit = 4096
 	c := file.NATS
 	if len(c.URLs) != 2 || c.SubjectPrefix != "odin." || c.Interest != "all" || c.Token != "s3cret" ||
 		c.PublishTimeout != 1500*time.Millisecond || c.ReconnectWait != 2*time.Second ||
-		c.MaxReconnects != 5 || c.PendingLimit != 4096 || c.TLSCAFile != "/etc/wsfan/nats-ca.pem" {
+		c.MaxReconnects != 5 || c.PendingLimit != 4096 || c.TLSCAFile != "/etc/wsfan/nats-ca.pem" ||
+		c.JetStream != (JetStreamConfig{Stream: "WSFAN", Replicas: 3, MaxAge: 5 * time.Minute, MaxMsgsPerChannel: 250}) {
 		t.Fatalf("decoded %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -132,7 +172,8 @@ pending_limit = 4096
 	if err := toml.NewEncoder(&buf).Encode(file); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), `publish_timeout = "1.5s"`) {
+	if !strings.Contains(buf.String(), `publish_timeout = "1.5s"`) ||
+		!strings.Contains(buf.String(), "[nats.jetstream]") || !strings.Contains(buf.String(), `max_age = "5m0s"`) {
 		t.Fatalf("encoded:\n%s", buf.String())
 	}
 }

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
@@ -90,8 +92,8 @@ func (b *Bridge) route(m *nats.Msg) {
 
 // deliverMsg checks the body and calls Deliver.
 func (b *Bridge) deliverMsg(m *nats.Msg) {
-	data := trimJSONSpace(m.Data)
-	if !utf8.Valid(data) || !json.Valid(data) {
+	data, ok := validBody(m.Data)
+	if !ok {
 		b.drop("body is not valid UTF-8 JSON", m.Subject)
 		return
 	}
@@ -113,16 +115,33 @@ func trimJSONSpace(b []byte) []byte {
 
 // drop counts a discarded message and logs at most one line per
 // dropLogInterval.
-func (b *Bridge) drop(reason, subject string) {
-	b.dropped.Add(1)
-	b.dropSince.Add(1)
-	if !b.dropLog.Limit() {
+func (b *Bridge) drop(reason, subject string) { b.drops.drop(b.log, reason, subject) }
+
+// dropCounter counts the messages a node discards (invalid subject or
+// body) and logs them, at most one line per dropLogInterval.
+type dropCounter struct {
+	n     atomic.Uint64 // all drops
+	since atomic.Uint64 // drops since the last log line
+	log   logLimiter
+}
+
+func (d *dropCounter) drop(log *slog.Logger, reason, subject string) {
+	d.n.Add(1)
+	d.since.Add(1)
+	if !d.log.Limit() {
 		return
 	}
-	n := b.dropSince.Swap(0)
+	n := d.since.Swap(0)
 	if len(subject) > 200 {
 		subject = subject[:200] + "..."
 	}
-	b.log.Warn("NATS message dropped", "reason", reason, "subject", subject,
-		"dropped_since_last_line", n, "dropped_total", b.dropped.Load())
+	log.Warn("NATS message dropped", "reason", reason, "subject", subject,
+		"dropped_since_last_line", n, "dropped_total", d.n.Load())
+}
+
+// validBody returns data with surrounding JSON white space trimmed, and
+// whether it is valid UTF-8 JSON (what browsers can be sent).
+func validBody(data []byte) ([]byte, bool) {
+	data = trimJSONSpace(data)
+	return data, utf8.Valid(data) && json.Valid(data)
 }

@@ -21,22 +21,31 @@ const waitFor = 10 * time.Second
 // free one. It is shut down when the test ends.
 func runServer(t testing.TB, port int) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		Host:            "127.0.0.1",
+	return startServer(t, &server.Options{
 		Port:            port,
-		NoLog:           true,
-		NoSigs:          true,
 		NoSystemAccount: true, // NumSubscriptions counts only ours
 	})
+}
+
+// startServer starts an embedded NATS server with opts on 127.0.0.1,
+// without logs or signal handlers, and shuts it down when the test ends
+// (Shutdown may be called earlier).
+func startServer(t testing.TB, opts *server.Options) *server.Server {
+	t.Helper()
+	opts.Host, opts.NoLog, opts.NoSigs = "127.0.0.1", true, true
+	ns, err := server.NewServer(opts)
 	if err != nil {
 		t.Fatalf("cannot create NATS server: %v", err)
 	}
 	ns.Start()
 	if !ns.ReadyForConnections(waitFor) {
 		ns.Shutdown()
-		t.Fatalf("NATS server on port %d not ready", port)
+		t.Fatalf("NATS server on port %d not ready", opts.Port)
 	}
-	t.Cleanup(ns.Shutdown)
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
 	return ns
 }
 
