@@ -15,10 +15,15 @@ type Publication struct {
 	// whitespace trimmed). Each Data is its own copy: it does not alias the
 	// body, and keeping one (in history, say) does not pin the others.
 	Data []byte
+	// ID is the publication's optional "id", an idempotency key: with
+	// JetStream it is passed as Nats-Msg-Id, so that a retried publication
+	// is stored once (cluster.Stream checks it); elsewhere it is ignored.
+	ID string
 }
 
 // DecodePublish parses a publish body: one object {"channel":...,"data":...}
-// or a non-empty JSON array of them, in order.
+// or a non-empty JSON array of them, in order; each may carry an "id"
+// (a string).
 //
 // Keys are matched case-sensitively, unknown fields are ignored, and a
 // repeated key counts once (the last one). "data" may be any JSON value,
@@ -82,7 +87,7 @@ func decodePublish(body []byte) ([]Publication, *Error) {
 // decodePublication parses one publication object; where prefixes error
 // messages ("" for a single publication, "index N: " in a batch).
 func decodePublication(obj []byte, where string) (Publication, *Error) {
-	var channel, data []byte
+	var channel, data, id []byte
 	for m := newMembers(obj); ; {
 		key, val, ok := m.next()
 		if !ok {
@@ -93,6 +98,8 @@ func decodePublication(obj []byte, where string) (Publication, *Error) {
 			channel = val
 		case stringIs(key, "data"):
 			data = val
+		case stringIs(key, "id"):
+			id = val
 		}
 	}
 	if channel == nil {
@@ -104,7 +111,14 @@ func decodePublication(obj []byte, where string) (Publication, *Error) {
 	if data == nil {
 		return Publication{}, badRequest(where + "missing field data")
 	}
-	return Publication{Channel: unquote(channel), Data: bytes.Clone(data)}, nil
+	p := Publication{Channel: unquote(channel), Data: bytes.Clone(data)}
+	if id != nil && !bytes.Equal(id, []byte("null")) {
+		if !isString(id) {
+			return Publication{}, badRequest(where + "field id must be a string")
+		}
+		p.ID = unquote(id)
+	}
+	return p, nil
 }
 
 // AppendPublishAccepted appends the publish API's success body

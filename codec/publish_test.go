@@ -17,8 +17,9 @@ func TestDecodePublish(t *testing.T) {
 			t.Fatalf("DecodePublish(%s) = %d publications; want %d", body, len(pubs), len(want))
 		}
 		for i := range want {
-			if pubs[i].Channel != want[i].Channel || string(pubs[i].Data) != string(want[i].Data) {
-				t.Fatalf("DecodePublish(%s)[%d] = {%q, %s}; want {%q, %s}", body, i, pubs[i].Channel, pubs[i].Data, want[i].Channel, want[i].Data)
+			if pubs[i].Channel != want[i].Channel || string(pubs[i].Data) != string(want[i].Data) || pubs[i].ID != want[i].ID {
+				t.Fatalf("DecodePublish(%s)[%d] = {%q, %s, id %q}; want {%q, %s, id %q}", body, i,
+					pubs[i].Channel, pubs[i].Data, pubs[i].ID, want[i].Channel, want[i].Data, want[i].ID)
 			}
 		}
 	}
@@ -36,6 +37,9 @@ func TestDecodePublish(t *testing.T) {
 	f(`{"Channel":"no","channel":"c","DATA":1,"data":2,"extra":{"channel":"x"}}`, p("c", `2`))
 	f(`{"channel":"a","channel":"b","data":1,"data":[2]}`, p("b", `[2]`))
 	f(`{"chann\u0065l":"a\/b","data":1}`, p("a/b", `1`))
+	// An idempotency key, per publication; null is no key.
+	f(`[{"channel":"c","data":1,"id":"o-\u0031"},{"channel":"c","data":2,"id":null},{"id":"x","channel":"c","data":3}]`,
+		Publication{Channel: "c", Data: []byte(`1`), ID: "o-1"}, p("c", `2`), Publication{Channel: "c", Data: []byte(`3`), ID: "x"})
 	// Channel names are not validated here.
 	f(`{"channel":"","data":1}`, p("", `1`))
 	f(`{"channel":"token.*.>","data":1}`, p("token.*.>", `1`))
@@ -57,6 +61,8 @@ func TestDecodePublishBadRequest(t *testing.T) {
 		}
 	}
 	f(``, "not JSON")
+	f(`{"channel":"c","data":1,"id":7}`, "field id must be a string")
+	f(`[{"channel":"c","data":1},{"channel":"c","data":1,"id":{}}]`, "index 1: field id must be a string")
 	f(`{"channel":"c","data":1`, "not JSON")
 	f(`{"channel":"c","data":1} x`, "not JSON")
 	f(`{"channel":"c","data":1}{"channel":"c","data":1}`, "not JSON")

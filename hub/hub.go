@@ -47,8 +47,12 @@ type Hub struct {
 	budget     *chanstate.Budget
 	epochs     *chanstate.Epochs
 	bus        Bus
-	log        *slog.Logger
-	m          *hubMetrics
+	// stream, in JetStream mode, numbers the channels and holds their
+	// history; streamTimeout bounds a subscribe's reads from it.
+	stream        Stream
+	streamTimeout time.Duration
+	log           *slog.Logger
+	m             *hubMetrics
 
 	// pubMu: publishers hold it for reading; Close takes it once to wait
 	// for the publications in flight.
@@ -114,7 +118,10 @@ func (h *Hub) prepare(ch *conn.Entry) *chanstate.State {
 	st := &ch.State
 	if !st.Ready() {
 		epoch, history := "", h.HistoryEnabled(ch.Name())
-		if history {
+		switch {
+		case history && h.stream != nil:
+			epoch = h.stream.Epoch()
+		case history:
 			epoch = h.epochs.Next()
 		}
 		st.Setup(history, epoch, h.Conflated(ch.Name()))
@@ -128,7 +135,7 @@ func (h *Hub) prepare(ch *conn.Entry) *chanstate.State {
 // its first publication is dropped, and the next subscribe or publication
 // makes a new entry, starting again at 1).
 func (h *Hub) sameNumbering(since codec.Since, st *chanstate.State) bool {
-	return since.Epoch == st.Epoch || (since.Seq == 0 && h.epochs.ThisRun(since.Epoch))
+	return since.Epoch == st.Epoch || (h.stream == nil && since.Seq == 0 && h.epochs.ThisRun(since.Epoch))
 }
 
 // worthKeeping reports whether an entry left without subscribers must stay:

@@ -17,6 +17,8 @@ type hubMetrics struct {
 	plain         *metrics.Counter
 	deflated      *metrics.Counter
 	conflated     *metrics.Counter
+	streamReads   *metrics.Counter
+	streamFailed  *metrics.Counter
 }
 
 func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
@@ -34,6 +36,8 @@ func newHubMetrics(h *Hub, set *metrics.Set) *hubMetrics {
 		plain:         set.NewCounter(`wsfan_deliveries_by_encoding_total{encoding="plain"}`),
 		deflated:      set.NewCounter(`wsfan_deliveries_by_encoding_total{encoding="deflate"}`),
 		conflated:     set.NewCounter(`wsfan_publications_conflated_total`),
+		streamReads:   set.NewCounter(`wsfan_jetstream_reads_total{result="ok"}`),
+		streamFailed:  set.NewCounter(`wsfan_jetstream_reads_total{result="error"}`),
 	}
 	h.idx.RegisterMetrics(set) // per-shard lock wait and hold, sizes, patterns
 	set.NewGauge(`wsfan_history_bytes`, func() float64 { return float64(h.budget.Bytes()) })
@@ -51,5 +55,14 @@ func (m *hubMetrics) count(n *deliveries) {
 	}
 	if n.deflated > 0 {
 		m.deflated.Add(n.deflated)
+	}
+}
+
+// countRead counts a subscribe's read from the stream.
+func (m *hubMetrics) countRead(err error) {
+	if err != nil {
+		m.streamFailed.Inc()
+	} else {
+		m.streamReads.Inc()
 	}
 }

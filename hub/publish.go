@@ -22,7 +22,7 @@ func (h *Hub) Publish(pubs []codec.Publication) bool {
 	now := time.Now()
 	ts := now.UnixMilli()
 	for i := range pubs {
-		h.deliver(pubs[i].Channel, pubs[i].Data, ts, now.UnixNano())
+		h.deliver(pubs[i].Channel, pubs[i].Data, 0, ts, now.UnixNano())
 	}
 	h.m.fanoutSeconds.UpdateDuration(now)
 	return true
@@ -38,7 +38,7 @@ func (h *Hub) Deliver(channel string, data []byte) {
 		return
 	}
 	now := time.Now()
-	h.deliver(channel, data, now.UnixMilli(), now.UnixNano())
+	h.deliver(channel, data, 0, now.UnixMilli(), now.UnixNano())
 }
 
 // deliver encodes one publication once, as one WebSocket frame (and, for
@@ -47,9 +47,10 @@ func (h *Hub) Deliver(channel string, data []byte) {
 // subscriber of the channel and of every pattern that matches it, under the
 // channel's lock (so seq order is the same for every subscriber) and the
 // patterns' read locks (so that an unsubscribe that returned sees no later
-// delivery). A panic on the way is logged and counted; the locks are
-// released and the hub goes on.
-func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
+// delivery). seq is the publication's seq when the stream numbered it, 0
+// when this node numbers it. A panic on the way is logged and counted; the
+// locks are released and the hub goes on.
+func (h *Hub) deliver(channel string, data []byte, seq uint64, ts, nowNano int64) {
 	defer h.recoverPublish(channel)
 	h.m.publications.Inc()
 	m := h.idx.Lookup(channel)
@@ -67,7 +68,11 @@ func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 		testHookDeliver(channel)
 	}
 	st := h.prepare(ch)
-	if h.bus != nil {
+	switch {
+	case seq != 0:
+		h.syncEpoch(st)
+		st.Seq = seq
+	case h.bus != nil:
 		// A lost bus connection may have lost publications: skip a seq
 		// so that subscribers see the gap.
 		if g := h.bus.Gaps(); g != st.Gaps {
@@ -76,8 +81,10 @@ func (h *Hub) deliver(channel string, data []byte, ts, nowNano int64) {
 			}
 			st.Gaps = g
 		}
+		st.Seq++
+	default:
+		st.Seq++
 	}
-	st.Seq++
 	st.LastPub = nowNano
 	if st.Conf != nil {
 		h.conflate(ch, patterns, st, ts, data, nowNano)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"wsfan/chanstate"
+	"wsfan/cluster"
 	"wsfan/codec"
 	"wsfan/conn"
 	"wsfan/index"
@@ -33,8 +34,12 @@ func (h *Hub) Subscribe(c *conn.Conn, id string, channels []string, rejected []c
 			names = append(names, ch)
 		}
 	}
+	var reads map[string]*streamRead
+	if h.stream != nil {
+		reads = h.readStream(channels, fresh, since)
+	}
 	locked := h.lockEntries(names)
-	added := h.subscribeLocked(c, id, channels, fresh, locked, rejected, since)
+	added := h.subscribeLocked(c, id, channels, fresh, locked, rejected, since, reads)
 	unlockEntries(locked)
 	for _, ch := range added {
 		h.interest(ch, +1)
@@ -42,7 +47,8 @@ func (h *Hub) Subscribe(c *conn.Conn, id string, channels []string, rejected []c
 }
 
 func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh map[string]bool,
-	locked map[string]*conn.Entry, rejected []codec.Rejection, since map[string]codec.Since) (added []string) {
+	locked map[string]*conn.Entry, rejected []codec.Rejection, since map[string]codec.Since,
+	reads map[string]*streamRead) (added []string) {
 	c.Lock()
 	defer c.Unlock()
 	if c.GoneLocked() {
@@ -66,6 +72,9 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 		if ch != nil && !ch.IsPattern() {
 			if st = h.prepare(ch); !st.History() {
 				st = nil
+			} else if h.stream != nil {
+				h.syncEpoch(st)
+				h.adoptPosition(st, reads[name])
 			}
 		}
 		if st != nil {
@@ -79,7 +88,7 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 		case st == nil || !h.sameNumbering(pos, st):
 			recovered = false
 		default:
-			replays = append(replays, replay{st: st, after: pos.Seq})
+			replays = append(replays, replay{channel: name, st: st, after: pos.Seq})
 		}
 	}
 	// Every position must still be in history, else nothing is replayed
@@ -88,7 +97,11 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 	for i := range replays {
 		r := &replays[i]
 		r.upTo = r.st.Position()
+		r.ringAfter = r.after
 		r.ok = r.after == r.upTo || (r.after < r.upTo && r.st.Ring != nil && r.st.Ring.Holds(r.after, r.upTo, notBefore))
+		if !r.ok && h.stream != nil {
+			r.ok = h.joinStream(r, reads[r.channel], notBefore)
+		}
 		recovered = recovered && r.ok
 	}
 	var rec *bool
@@ -114,9 +127,13 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 	return added
 }
 
-// replayLocked queues the publications r missed: all of them, or on a
-// conflated channel the latest, standing for the others. c's lock is held.
+// replayLocked queues the publications r missed: all of them (those read
+// from the stream first, then memory's), or on a conflated channel the
+// latest, standing for the others. c's lock is held.
 func replayLocked(c *conn.Conn, r replay) {
+	if replayStreamLocked(c, r.channel, r) || r.ringAfter == r.upTo {
+		return
+	}
 	if r.st.Conf != nil {
 		r.st.Ring.Each(r.upTo-1, r.upTo, func(plain, _ []byte) {
 			if r.upTo-r.after == 1 {
@@ -130,7 +147,7 @@ func replayLocked(c *conn.Conn, r replay) {
 		})
 		return
 	}
-	r.st.Ring.Each(r.after, r.upTo, func(plain, deflated []byte) {
+	r.st.Ring.Each(r.ringAfter, r.upTo, func(plain, deflated []byte) {
 		if deflated != nil && c.Deflate() {
 			c.EnqueueLocked(deflated)
 		} else {
@@ -142,10 +159,15 @@ func replayLocked(c *conn.Conn, r replay) {
 // replay is a channel whose missed publications, after to upTo, a
 // subscribe replays.
 type replay struct {
-	st    *chanstate.State
-	after uint64
-	upTo  uint64
-	ok    bool
+	channel string
+	st      *chanstate.State
+	after   uint64
+	upTo    uint64
+	ok      bool
+	// stream are the missed publications read from the stream (JetStream
+	// mode, when memory lacked them); memory's follow from ringAfter.
+	stream    []cluster.Msg
+	ringAfter uint64
 }
 
 // Unsubscribe removes channels from c's subscriptions and queues the ack of

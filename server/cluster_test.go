@@ -14,7 +14,7 @@ import (
 
 // runNATS starts an embedded NATS server on 127.0.0.1 (port -1: any free
 // one), shut down when the test ends.
-func runNATS(t *testing.T, port int) *server.Server {
+func runNATS(t testing.TB, port int) *server.Server {
 	t.Helper()
 	ns, err := server.NewServer(&server.Options{
 		Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true, NoSystemAccount: true,
@@ -32,12 +32,16 @@ func runNATS(t *testing.T, port int) *server.Server {
 
 func clusterNode(t *testing.T, natsURL string) *Server {
 	t.Helper()
-	return startServer(t, func(c *config.Config) {
-		c.NATS.URLs = []string{natsURL}
-		c.NATS.SubjectPrefix = "odin."
-		c.NATS.ReconnectWait = 50 * time.Millisecond
-		c.NATS.PublishTimeout = 500 * time.Millisecond
-	})
+	return startServer(t, func(c *config.Config) { clusterConfig(c, natsURL) })
+}
+
+// clusterConfig puts c in cluster mode on the NATS server at natsURL, with
+// quick reconnects and timeouts.
+func clusterConfig(c *config.Config, natsURL string) {
+	c.NATS.URLs = []string{natsURL}
+	c.NATS.SubjectPrefix = "odin."
+	c.NATS.ReconnectWait = 50 * time.Millisecond
+	c.NATS.PublishTimeout = 500 * time.Millisecond
 }
 
 // settle waits until the node's NATS interest changes reached the server.

@@ -29,7 +29,7 @@ func (c *wsClient) subscribeSince(id, channel, epoch string, seq uint64) frame {
 	return c.expect("subscription_ack")
 }
 
-func publishN(t *testing.T, s *Server, channel string, from, n int) {
+func publishN(t testing.TB, s *Server, channel string, from, n int) {
 	t.Helper()
 	var batch []string
 	for i := from; i < from+n; i++ {

@@ -92,9 +92,18 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 
 // serveAdminHealth is the internal listener's /healthz: like the public
 // one, and in cluster mode also 503 with the reason while NATS is down (the
-// publish API cannot work then). The public /healthz ignores NATS, so a
+// publish API cannot work then) and, on JetStream, while the node catches
+// up with what the stream stored meanwhile ("nats: connected to ...;
+// catching up (N pending)"). The public /healthz ignores NATS, so a
 // NATS outage does not make load balancers drop every WebSocket.
 func (s *Server) serveAdminHealth(w http.ResponseWriter, r *http.Request) {
+	if st := s.stream; st != nil && !s.draining.Load() && st.CatchingUp() {
+		// Down, or delivering what the stream stored while it was away.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "nats: "+st.Status())
+		return
+	}
 	if s.bus != nil && !s.draining.Load() && !s.bus.Connected() {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)

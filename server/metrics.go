@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"wsfan/cluster"
 )
 
 // serverMetrics are the server's own counters (hub and conn register
@@ -52,10 +54,22 @@ func newServerMetrics(s *Server) *serverMetrics {
 		reloadsFailed:   set.NewCounter(`wsfan_config_reloads_total{result="error"}`),
 	}
 	set.NewGauge(`wsfan_nats_connected`, func() float64 {
-		if s.bus != nil && s.bus.Connected() {
+		if s.bus != nil && s.bus.Connected() || s.stream != nil && s.stream.Connected() {
 			return 1
 		}
 		return 0
+	})
+	set.NewGauge(`wsfan_jetstream_catching_up`, func() float64 {
+		if s.stream != nil && s.stream.CatchingUp() {
+			return 1
+		}
+		return 0
+	})
+	set.NewGauge(`wsfan_jetstream_pending`, func() float64 {
+		if s.stream == nil {
+			return 0
+		}
+		return float64(s.stream.Pending())
 	})
 	set.NewGauge(`wsfan_nats_subscriptions`, func() float64 {
 		if s.bus == nil {
@@ -75,6 +89,16 @@ func newServerMetrics(s *Server) *serverMetrics {
 		metrics.WriteCounterUint64(w, `wsfan_nats_dropped_total`, dropped)
 		metrics.WriteCounterUint64(w, `wsfan_nats_lost_total`, lost)
 		metrics.WriteCounterUint64(w, `wsfan_nats_gaps_total`, gaps)
+		var js cluster.StreamStats // zero outside JetStream mode
+		if st := s.stream; st != nil {
+			js = st.Stats()
+		}
+		metrics.WriteCounterUint64(w, `wsfan_jetstream_delivered_total`, js.In)
+		metrics.WriteCounterUint64(w, `wsfan_jetstream_published_total`, js.Out)
+		metrics.WriteCounterUint64(w, `wsfan_jetstream_dropped_total`, js.Dropped)
+		metrics.WriteCounterUint64(w, `wsfan_jetstream_skipped_total`, js.Skipped)
+		metrics.WriteCounterUint64(w, `wsfan_jetstream_conflicts_total`, js.Conflicts)
+		metrics.WriteCounterUint64(w, `wsfan_jetstream_consumer_resets_total`, js.Resets)
 	})
 	set.NewGauge(`wsfan_connections`, func() float64 { return float64(s.conns.Load()) })
 	set.NewGauge(`wsfan_draining`, func() float64 {

@@ -52,7 +52,8 @@ type Server struct {
 	hub      *hub.Hub
 	env      *conn.Env
 	reg      *registry
-	bus      *cluster.Bridge // the NATS bridge in cluster mode; nil otherwise
+	bus      *cluster.Bridge // the NATS bridge in core-NATS cluster mode; nil otherwise
+	stream   *cluster.Stream // the JetStream stream in JetStream cluster mode; nil otherwise
 	settling settling        // the newest connections; see heartbeat.go
 
 	engine  *nbhttp.Engine
@@ -135,7 +136,19 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    s.adminLim.headerBytes,
 	}
 
-	if s.cfg.NATS.Enabled() {
+	switch {
+	case s.cfg.NATS.JetStream.Enabled():
+		stream, err := cluster.ConnectStream(s.cfg.NATS, s.hub.DeliverSeq, s.log)
+		if err != nil {
+			_ = adminLn.Close()
+			return fmt.Errorf("cannot open the JetStream stream: %w", err)
+		}
+		s.stream = stream
+		s.hub.SetStream(stream, s.cfg.NATS.PublishTimeout)
+		if len(s.cfg.History.Channels) == 0 {
+			s.log.Warn("JetStream mode without [history] channels: no channel reports positions, so clients cannot recover with since")
+		}
+	case s.cfg.NATS.Enabled():
 		bus, err := cluster.Connect(s.cfg.NATS, s.hub.Deliver, s.log)
 		if err != nil {
 			_ = adminLn.Close()
@@ -228,6 +241,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.hub.Close() // waits for publications in flight; later ones are refused
 	if s.bus != nil {
 		_ = s.bus.Close()
+	}
+	if s.stream != nil {
+		_ = s.stream.Close()
 	}
 	s.log.Info("draining", "connections", s.conns.Load(), "drain_period", s.cfg.DrainPeriod)
 

@@ -1,0 +1,256 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"wsfan/config"
+)
+
+// The cluster on JetStream (issue 14), end to end: real nats-server with
+// JetStream and a file store, wsfan nodes, gorilla clients, the HTTP API.
+// cluster/jetstream*_test.go test the stream bridge itself, outages with
+// publications through other NATS servers included.
+
+const jsChannel = "token.BTC.trade"
+
+// runJetStreamNATS starts an embedded NATS server with JetStream, its file
+// store in dir (port -1: a free one); shut down when the test ends.
+func runJetStreamNATS(t testing.TB, port int, dir string) *natsserver.Server {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		Host: "127.0.0.1", Port: port, NoLog: true, NoSigs: true, JetStream: true, StoreDir: dir,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS not ready")
+	}
+	t.Cleanup(func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+	})
+	return ns
+}
+
+func natsURL(ns *natsserver.Server) string {
+	return fmt.Sprintf("nats://127.0.0.1:%d", ns.Addr().(*net.TCPAddr).Port)
+}
+
+// jsNode starts a node on the stream WSFAN of the NATS server at url, with
+// history on token.*.trade.
+func jsNode(t testing.TB, url string) *Server {
+	t.Helper()
+	return startServer(t, func(c *config.Config) {
+		clusterConfig(c, url)
+		c.NATS.PublishTimeout = 2 * time.Second
+		c.NATS.JetStream.Stream = "WSFAN"
+		c.NATS.JetStream.MaxAge = time.Minute
+		c.NATS.JetStream.MaxMsgsPerChannel = 1000
+		c.History.Channels = []string{"token.*.trade"}
+		c.History.Size = 200
+	})
+}
+
+// expectRun reads n messages of jsChannel and fails unless their seqs run
+// from first, consecutive; it returns their data.
+func (c *wsClient) expectRun(first uint64, n int) []string {
+	c.t.Helper()
+	var data []string
+	for i := 0; i < n; i++ {
+		m := c.expect("message")
+		if m.Channel != jsChannel || m.Seq != first+uint64(i) {
+			c.t.Fatalf("message %d: %s seq %d; want %s seq %d", i, m.Channel, m.Seq, jsChannel, first+uint64(i))
+		}
+		data = append(data, string(m.Data))
+	}
+	return data
+}
+
+// TestJetStreamThreeNodes: publications through each node's API and
+// straight into the stream reach the subscribers of every node with the
+// same seq, and every node reports the same epoch.
+func TestJetStreamThreeNodes(t *testing.T) {
+	ns := runJetStreamNATS(t, -1, t.TempDir())
+	url := natsURL(ns)
+	nodes := []*Server{jsNode(t, url), jsNode(t, url), jsNode(t, url)}
+	var clients []*wsClient
+	var epoch string
+	for i, n := range nodes {
+		c := dial(t, n)
+		ack := c.subscribe("1", jsChannel)
+		if len(ack.Positions) != 1 || ack.Positions[0].Seq != 0 {
+			t.Fatalf("node %d: ack %s; want position 0", i, ack.raw)
+		}
+		if i == 0 {
+			epoch = ack.Positions[0].Epoch
+		} else if ack.Positions[0].Epoch != epoch {
+			t.Fatalf("node %d reports epoch %q; node 0 %q", i, ack.Positions[0].Epoch, epoch)
+		}
+		clients = append(clients, c)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 10
+	for r := 0; r < rounds; r++ {
+		for i, n := range nodes {
+			mustPublish(t, n, fmt.Sprintf(`{"channel":%q,"data":{"node":%d,"r":%d}}`, jsChannel, i, r))
+		}
+		if _, err := js.Publish(context.Background(), "odin."+jsChannel, fmt.Appendf(nil, `{"plain":%d}`, r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := rounds * (len(nodes) + 1)
+	want := clients[0].expectRun(1, total)
+	for i, c := range clients[1:] {
+		if got := c.expectRun(1, total); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("node %d delivered\n%v\nnode 0\n%v", i+1, got, want)
+		}
+	}
+}
+
+// TestJetStreamRecoverOnOtherNode: a client leaves node A, 100
+// publications go out, it comes back on node B with since and recovers
+// the 100 in order, then live ones; a node started after them recovers
+// them from the stream, and reports the channel's position, not 0.
+func TestJetStreamRecoverOnOtherNode(t *testing.T) {
+	ns := runJetStreamNATS(t, -1, t.TempDir())
+	url := natsURL(ns)
+	a, b := jsNode(t, url), jsNode(t, url)
+
+	c := dial(t, a)
+	ack := c.subscribe("1", jsChannel)
+	epoch := ack.Positions[0].Epoch
+	publishN(t, a, jsChannel, 1, 1)
+	c.expectRun(1, 1)
+	_ = c.conn.Close()
+
+	publishN(t, b, jsChannel, 2, 50)
+	publishN(t, a, jsChannel, 52, 50)
+	// B delivered them all before a client may ask: it counts them.
+	waitFor(t, "node B to deliver 101 publications", func() bool {
+		return counter(b, "wsfan_jetstream_delivered_total") == 101
+	})
+	r := dial(t, b)
+	ack = r.subscribeSince("2", jsChannel, epoch, 1)
+	if ack.Recovered == nil || !*ack.Recovered || ack.Positions[0].Seq != 101 || ack.Positions[0].Epoch != epoch {
+		t.Fatalf("ack %s; want recovered, position 101 of epoch %s", ack.raw, epoch)
+	}
+	got := r.expectRun(2, 100)
+	if got[0] != `{"n":2}` || got[99] != `{"n":101}` {
+		t.Fatalf("recovered %s .. %s; want n 2 .. 101", got[0], got[99])
+	}
+	publishN(t, a, jsChannel, 102, 1)
+	r.expectRun(102, 1)
+	if n := counter(b, `wsfan_jetstream_reads_total{result="ok"}`); n != 0 {
+		t.Fatalf("node B read the stream %d times; its memory held the range", n)
+	}
+
+	// Node C starts after all of it: its memory holds nothing, the stream
+	// does.
+	nodeC := jsNode(t, url)
+	fresh := dial(t, nodeC).subscribe("3", jsChannel)
+	if fresh.Positions[0].Seq != 102 || fresh.Positions[0].Epoch != epoch {
+		t.Fatalf("fresh subscribe on node C: ack %s; want position 102 of epoch %s", fresh.raw, epoch)
+	}
+	late := dial(t, nodeC)
+	ack = late.subscribeSince("4", jsChannel, epoch, 90)
+	if ack.Recovered == nil || !*ack.Recovered || ack.Positions[0].Seq != 102 {
+		t.Fatalf("since 90 on node C: ack %s; want recovered at 102", ack.raw)
+	}
+	if got := late.expectRun(91, 12); got[0] != `{"n":91}` {
+		t.Fatalf("recovered from the stream %s first; want n 91", got[0])
+	}
+	publishN(t, b, jsChannel, 103, 1)
+	late.expectRun(103, 1)
+	if n := counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`); n == 0 {
+		t.Fatal("node C recovered without reading the stream")
+	}
+	// Another epoch, or a range the stream no longer holds: not recovered.
+	for _, since := range []struct {
+		epoch string
+		seq   uint64
+	}{{"other", 90}, {epoch, 500}} {
+		ack := dial(t, nodeC).subscribeSince("5", jsChannel, since.epoch, since.seq)
+		if ack.Recovered == nil || *ack.Recovered {
+			t.Fatalf("since %v: ack %s; want recovered false", since, ack.raw)
+		}
+	}
+}
+
+// TestJetStreamIdempotentPublish: a publication retried with the same id
+// is stored, and delivered, once; a bad id is refused.
+func TestJetStreamIdempotentPublish(t *testing.T) {
+	ns := runJetStreamNATS(t, -1, t.TempDir())
+	a := jsNode(t, natsURL(ns))
+	c := dial(t, a)
+	c.subscribe("1", jsChannel)
+	body := fmt.Sprintf(`{"channel":%q,"data":{"order":1},"id":"order-1"}`, jsChannel)
+	for i := 0; i < 3; i++ {
+		mustPublish(t, a, body) // a retry is answered 200: it is stored
+	}
+	mustPublish(t, a, fmt.Sprintf(`{"channel":%q,"data":{"order":2},"id":"order-2"}`, jsChannel))
+	if got := c.expectRun(1, 2); got[0] != `{"order":1}` || got[1] != `{"order":2}` {
+		t.Fatalf("delivered %v; want order 1 once, then order 2", got)
+	}
+	if code, resp := publish(t, a, fmt.Sprintf(`{"channel":%q,"data":1,"id":" padded"}`, jsChannel)); code != 400 || !strings.Contains(resp, "BAD_REQUEST") {
+		t.Fatalf("bad id: HTTP %d %s; want 400 BAD_REQUEST", code, resp)
+	}
+	if code, resp := publish(t, a, fmt.Sprintf(`{"channel":%q,"data":1,"id":%q}`, jsChannel, strings.Repeat("x", 65))); code != 400 {
+		t.Fatalf("65-byte id: HTTP %d %s; want 400", code, resp)
+	}
+}
+
+// TestJetStreamNATSRestart: while NATS is down a publish is answered 503
+// (never 200 and lost) and the internal /healthz says so; NATS restarted
+// on the same store, the node resumes and its subscribers see no gap.
+func TestJetStreamNATSRestart(t *testing.T) {
+	dir := t.TempDir()
+	ns := runJetStreamNATS(t, -1, dir)
+	port := ns.Addr().(*net.TCPAddr).Port
+	a := jsNode(t, natsURL(ns))
+	c := dial(t, a)
+	c.subscribe("1", jsChannel)
+	publishN(t, a, jsChannel, 1, 5)
+	c.expectRun(1, 5)
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	waitFor(t, "the node to notice", func() bool { return !a.stream.Connected() })
+	if code, resp := publish(t, a, fmt.Sprintf(`{"channel":%q,"data":{"n":6}}`, jsChannel)); code != 503 || !strings.Contains(resp, "UNAVAILABLE") {
+		t.Fatalf("publish with NATS down: HTTP %d %s; want 503 UNAVAILABLE", code, resp)
+	}
+	if code, body := httpGet(t, "http://"+a.AdminAddr()+"/healthz"); code != 503 || !strings.HasPrefix(body, "nats: ") {
+		t.Fatalf("internal /healthz with NATS down: %d %q; want 503 nats: ...", code, body)
+	}
+	if code, _ := httpGet(t, "http://"+a.PublicAddr()+"/healthz"); code != 200 {
+		t.Fatalf("public /healthz with NATS down: %d; want 200 (clients stay)", code)
+	}
+
+	runJetStreamNATS(t, port, dir)
+	waitFor(t, "the node to resume", func() bool {
+		code, _ := httpGet(t, "http://"+a.AdminAddr()+"/healthz")
+		return code == 200
+	})
+	publishN(t, a, jsChannel, 6, 5)
+	if got := c.expectRun(6, 5); got[0] != `{"n":6}` {
+		t.Fatalf("after the restart %s first; want n 6", got[0])
+	}
+}
