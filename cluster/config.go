@@ -97,7 +97,7 @@ type Config struct {
 // JetStreamConfig is the [nats.jetstream] table. With Stream set, every
 // publication is stored in that JetStream stream before the publish API
 // answers 200, every node numbers a channel alike and recovers from it
-// (cluster/JETSTREAM.md).
+// (docs/CLUSTER.md, "On JetStream").
 type JetStreamConfig struct {
 	// Stream is the name of the stream that holds every channel, on the
 	// subjects subject_prefix + ">". ConnectStream creates it, with the

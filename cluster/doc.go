@@ -7,22 +7,19 @@
 //   - Bridge (core NATS, Connect; bridge.go): Publish returns once the NATS
 //     server has the batch, Deliver hands over what arrives, the node numbers
 //     channels itself; Interest keeps NATS subscriptions in step.
-//   - Stream (JetStream, ConnectStream; jetstream*.go, JETSTREAM.md): one
-//     stream holds every channel. Publish returns once JetStream stored every
+//   - Stream (JetStream, ConnectStream; jetstream*.go): one stream holds
+//     every channel. Publish returns once JetStream stored every
 //     publication; DeliverSeq hands over each with the seq every node gives
 //     it; Epoch names the stream; Since and Position read it for recovery.
 //
 // # Concurrency
 //
-// Every exported method of Bridge and Stream may be called from any
-// goroutine. Only Publish, Flush, Since, Position and Close wait on the
-// network; Connected, Status, CatchingUp and Epoch read state that nats.go's
-// handlers keep and never block. Bridge calls Deliver from GOMAXPROCS
-// workers, a channel always from the same one; Stream calls DeliverSeq from
-// its one goroutine, in stream order. Neither holds a lock of this package
-// during those calls, which may take the caller's locks and call Interest,
-// not Close. Lock order: the caller's locks -> Bridge.mu -> nats.go's
-// Subscription.mu (bridge.go); Stream's per-channel publish locks (taken in
-// channel order) -> its seq cache's shard locks (jetstream_seq.go).
-// docs/CLUSTER.md describes deployment, outages and measured figures.
+// Every exported method may be called from any goroutine; only Publish,
+// Flush, Since, Position and Close wait on the network. Bridge calls Deliver
+// from GOMAXPROCS workers, a channel always from the same one; Stream calls
+// DeliverSeq from its one goroutine, in stream order. Neither holds a lock
+// of this package during those calls, which may take the caller's locks and
+// call Interest, not Close. Lock order: the caller's locks -> Bridge.mu ->
+// nats.go's Subscription.mu; Stream's per-channel publish locks (in channel
+// order) -> its seq cache's shard locks. docs/CLUSTER.md has the rest.
 package cluster

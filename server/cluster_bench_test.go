@@ -58,12 +58,13 @@ func BenchmarkRecoveryPath(b *testing.B) {
 		b.Run("from="+from, func(b *testing.B) {
 			ns := runJetStreamNATS(b, -1, b.TempDir())
 			url := natsURL(ns)
-			s := jsNode(b, url)
+			fast := func(c *config.Config) { c.Limits.CommandsPerSecond, c.Limits.CommandBurst = 1e6, 1e6 }
+			s := jsNode(b, url, fast)
 			ack := dialFrame(b, s, `{"type":"subscribe","id":"0","data":{"channels":["token.BTC.trade"]}}`)
 			publishN(b, s, jsChannel, 1, 100)
 			waitFor(b, "100 deliveries", func() bool { return counter(s, "wsfan_jetstream_delivered_total") == 100 })
 			if from == "jetstream" {
-				s = jsNode(b, url) // delivered nothing: its memory is empty
+				s = jsNode(b, url, fast) // delivered nothing: its memory is empty
 			}
 			sub := fmt.Sprintf(`{"type":"subscribe","id":"1","data":{"channels":[%q],"since":{%q:{"epoch":%q,"seq":0}}}}`,
 				jsChannel, jsChannel, ack.Positions[0].Epoch)
