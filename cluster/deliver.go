@@ -145,3 +145,14 @@ func validBody(data []byte) ([]byte, bool) {
 	data = trimJSONSpace(data)
 	return data, utf8.Valid(data) && json.Valid(data)
 }
+
+// fnv32 is FNV-1a over s's bytes, without allocating. It picks a channel's
+// delivery worker.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h ^ h>>16 // fold: the worker is picked by h mod a small number
+}

@@ -116,7 +116,7 @@ func (t *subTable) release(key string) (drop []*subEntry, ok bool) {
 		t.remove(z)
 		drop = append(drop, z)
 		for o := range t.zombies {
-			if o.id < z.id && overlap(o.key, z.key) && !slices.Contains(work, o) {
+			if o.id < z.id && index.Overlap(o.key, z.key) && !slices.Contains(work, o) {
 				work = append(work, o)
 			}
 		}
@@ -139,7 +139,7 @@ func cmpID(a, b uint64) int {
 // are checked.
 func (t *subTable) overlapsYounger(z *subEntry) bool {
 	for _, p := range t.patterns {
-		if p.id > z.id && overlap(p.key, z.key) {
+		if p.id > z.id && index.Overlap(p.key, z.key) {
 			return true
 		}
 	}
@@ -147,7 +147,7 @@ func (t *subTable) overlapsYounger(z *subEntry) bool {
 		return false
 	}
 	for _, x := range t.byKey {
-		if !x.pattern && x.id > z.id && overlap(z.key, x.key) {
+		if !x.pattern && x.id > z.id && index.Overlap(z.key, x.key) {
 			return true
 		}
 	}
@@ -195,7 +195,7 @@ func (t *subTable) owns(ns *nats.Subscription, key, channel string) (owner bool,
 		if p.id >= e.id {
 			break
 		}
-		if overlap(p.key, channel) {
+		if index.Overlap(p.key, channel) {
 			return false, nil
 		}
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"math/rand/v2"
 	"testing"
+	"wsfan/index"
 
 	"github.com/nats-io/nats.go"
 )
@@ -11,7 +12,7 @@ import (
 func (t *subTable) ownerOf(channel string) *subEntry {
 	var o *subEntry
 	for _, e := range t.byKey {
-		if overlap(e.key, channel) && (o == nil || e.id < o.id) {
+		if index.Overlap(e.key, channel) && (o == nil || e.id < o.id) {
 			o = e
 		}
 	}
@@ -95,7 +96,7 @@ func TestSubTableModel(t *testing.T) {
 						seed, step, k, c, old.key, old.id, now.key, now.id)
 				}
 				for _, e := range tb.byKey {
-					if !overlap(e.key, c) {
+					if !index.Overlap(e.key, c) {
 						continue
 					}
 					if got, _ := tb.owns(subs[e], e.key, c); got != (e == now) {
