@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"wsfan/index"
+	"wsfan/lib/defaults"
 )
 
 // Interest modes (Config.Interest).
@@ -123,15 +124,9 @@ func (j *JetStreamConfig) Enabled() bool { return j.Stream != "" }
 
 // applyDefaults fills every zero field with its default.
 func (j *JetStreamConfig) applyDefaults() {
-	if j.Replicas == 0 {
-		j.Replicas = DefaultJetStreamReplicas
-	}
-	if j.MaxAge == 0 {
-		j.MaxAge = DefaultJetStreamMaxAge
-	}
-	if j.MaxMsgsPerChannel == 0 {
-		j.MaxMsgsPerChannel = DefaultJetStreamMaxMsgsPerChannel
-	}
+	defaults.Set(&j.Replicas, DefaultJetStreamReplicas)
+	defaults.Set(&j.MaxAge, DefaultJetStreamMaxAge)
+	defaults.Set(&j.MaxMsgsPerChannel, DefaultJetStreamMaxMsgsPerChannel)
 }
 
 // Enabled reports whether cluster mode is on: at least one URL is set.
@@ -139,24 +134,12 @@ func (c *Config) Enabled() bool { return len(c.URLs) > 0 }
 
 // ApplyDefaults fills every zero field with its default.
 func (c *Config) ApplyDefaults() {
-	if c.Interest == "" {
-		c.Interest = DefaultInterest
-	}
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
-	if c.PublishTimeout == 0 {
-		c.PublishTimeout = DefaultPublishTimeout
-	}
-	if c.ReconnectWait == 0 {
-		c.ReconnectWait = DefaultReconnectWait
-	}
-	if c.MaxReconnects == 0 {
-		c.MaxReconnects = DefaultMaxReconnects
-	}
-	if c.PendingLimit == 0 {
-		c.PendingLimit = DefaultPendingLimit
-	}
+	defaults.Set(&c.Interest, DefaultInterest)
+	defaults.Set(&c.Name, DefaultName)
+	defaults.Set(&c.PublishTimeout, DefaultPublishTimeout)
+	defaults.Set(&c.ReconnectWait, DefaultReconnectWait)
+	defaults.Set(&c.MaxReconnects, DefaultMaxReconnects)
+	defaults.Set(&c.PendingLimit, DefaultPendingLimit)
 	c.JetStream.applyDefaults()
 }
 
