@@ -112,6 +112,9 @@ func (h *History) Expire(notBefore int64) {
 	}
 }
 
+// Empty reports whether the ring holds nothing.
+func (h *History) Empty() bool { return h.count == 0 }
+
 // Holds reports whether every publication after seq is still held: none
 // evicted, none older than notBefore. latest is the channel's last seq.
 func (h *History) Holds(seq, latest uint64, notBefore int64) bool {

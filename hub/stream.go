@@ -157,7 +157,34 @@ func (h *Hub) joinStream(r *replay, read *streamRead, notBefore int64) bool {
 		return false
 	}
 	r.stream, r.ringAfter = msgs, end
+	if end == r.upTo {
+		h.warmRing(r.channel, r.st, msgs)
+	}
 	return true
+}
+
+// warmRing keeps, in a history ring that holds nothing, the publications
+// just read from the stream up to the channel's position (the consecutive
+// run that ends there): the next client that missed them recovers from
+// memory. After a restart every client of a channel asks for about the same
+// range, and one read serves them all. The caller holds the channel's lock.
+func (h *Hub) warmRing(channel string, st *chanstate.State, msgs []cluster.Msg) {
+	if len(msgs) == 0 || st.Ring != nil && !st.Ring.Empty() {
+		return
+	}
+	i := len(msgs) - 1
+	for i > 0 && msgs[i-1].Seq+1 == msgs[i].Seq {
+		i--
+	}
+	if st.Ring == nil {
+		st.Ring = chanstate.NewHistory(h.history.Size, h.budget)
+	}
+	buf := bytespool.Get()
+	defer bytespool.Put(buf)
+	for _, m := range msgs[max(i, len(msgs)-h.history.Size):] {
+		*buf = codec.AppendMessageFrame((*buf)[:0], channel, m.Seq, m.TS, m.Data)
+		st.Ring.Add(m.Seq, m.TS*int64(time.Millisecond), *buf, nil)
+	}
 }
 
 // replayStreamLocked queues the publications of a replay that came from

@@ -184,8 +184,19 @@ func TestJetStreamRecoverOnOtherNode(t *testing.T) {
 	}
 	publishN(t, b, jsChannel, 103, 1)
 	late.expectRun(103, 1)
-	if n := counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`); n == 0 {
+	reads := counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`)
+	if reads == 0 {
 		t.Fatal("node C recovered without reading the stream")
+	}
+	// What node C read, it keeps: the next client that missed the same
+	// range recovers from its memory.
+	again := dial(t, nodeC)
+	if ack := again.subscribeSince("6", jsChannel, epoch, 95); ack.Recovered == nil || !*ack.Recovered || ack.Positions[0].Seq != 103 {
+		t.Fatalf("since 95 on node C: ack %s; want recovered at 103", ack.raw)
+	}
+	again.expectRun(96, 8)
+	if n := counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`); n != reads {
+		t.Fatalf("node C read the stream %d more times; its memory held the range", n-reads)
 	}
 	// Another epoch, or a range the stream no longer holds: not recovered.
 	for _, since := range []struct {
