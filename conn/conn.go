@@ -87,6 +87,9 @@ type Conn struct {
 	anonymous bool
 	// sndbufSet: CapSendBuffer ran; changed on the executor only.
 	sndbufSet bool
+	// held: a command waits (Hold); the connection's later jobs are
+	// parked. Executor only.
+	held bool
 	// closeSent is set once our close frame (or the echo of the peer's)
 	// was handed to the socket; guarded by wmu (it sits here to pack).
 	closeSent bool

@@ -47,6 +47,7 @@ type Env struct {
 	writers []*writer
 	m       *connMetrics
 	inflate ws.Inflaters // for the connections that negotiated deflate
+	parked  parked       // the jobs of held connections (hold.go)
 	nextID  atomic.Uint64
 	stop    chan struct{}
 	wg      sync.WaitGroup

@@ -14,6 +14,7 @@ type connMetrics struct {
 	slowConsumers  *metrics.Counter
 	protocolErrors *metrics.Counter
 	replaced       *metrics.Counter
+	parkedOver     *metrics.Counter
 	latency        *metrics.Histogram
 	latencyTick    atomic.Uint32
 	deflateConns   atomic.Int64 // open connections that negotiated deflate
@@ -26,6 +27,7 @@ func newConnMetrics(set *metrics.Set) *connMetrics {
 		slowConsumers:  set.NewCounter(`wsfan_slow_consumer_disconnects_total`),
 		protocolErrors: set.NewCounter(`wsfan_protocol_error_disconnects_total`),
 		replaced:       set.NewCounter(`wsfan_conflation_replaced_unsent_total`),
+		parkedOver:     set.NewCounter(`wsfan_held_overflow_disconnects_total`),
 		latency:        set.NewHistogram(`wsfan_publish_to_write_seconds`),
 	}
 	set.NewGauge(`wsfan_connections_deflate`, func() float64 { return float64(m.deflateConns.Load()) })

@@ -38,6 +38,9 @@ func (c *Conn) Parse(data []byte) error {
 // subscriptions to the Handler; nbio calls it once, after every job Parse
 // queued for it.
 func (c *Conn) CloseAndClean(error) {
+	if c.held {
+		c.env.parked.take(c) // never run: the socket is gone
+	}
 	subs := c.markGone()
 	c.env.handler.Closed(c, subs)
 }
@@ -51,7 +54,7 @@ func (f *frames) Message(op byte, payload []byte) {
 	c := (*Conn)(f)
 	buf := bytespool.Get()
 	*buf = append(*buf, payload...) // the poller reuses payload's memory
-	if !c.nbc.Execute(func() {
+	if !c.run(func() {
 		c.env.handler.Message(c, op, *buf)
 		bytespool.Put(buf)
 	}) {
@@ -63,14 +66,14 @@ func (f *frames) Ping(payload []byte) {
 	c := (*Conn)(f)
 	var p [ws.MaxControlPayload]byte
 	n := copy(p[:], payload)
-	c.nbc.Execute(func() { c.env.handler.Ping(c, p[:n]) })
+	c.run(func() { c.env.handler.Ping(c, p[:n]) })
 }
 
 func (f *frames) Pong([]byte) {} // Parse already noted the peer is alive
 
 func (f *frames) Close(code int, reason string) {
 	c := (*Conn)(f)
-	c.nbc.Execute(func() { c.peerClose(code, reason) })
+	c.run(func() { c.peerClose(code, reason) })
 }
 
 func (f *frames) Fail(code int, reason string) {

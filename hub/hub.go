@@ -51,6 +51,8 @@ type Hub struct {
 	// history; streamTimeout bounds a subscribe's reads from it.
 	stream        Stream
 	streamTimeout time.Duration
+	reads         chan readJob  // to the stream readers
+	stopReads     chan struct{} // closed by Close: the readers end
 	log           *slog.Logger
 	m             *hubMetrics
 
@@ -88,8 +90,11 @@ func (h *Hub) SetBus(b Bus) { h.bus = b }
 // were delivered.
 func (h *Hub) Close() {
 	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	if h.stopReads != nil && !h.closed {
+		close(h.stopReads)
+	}
 	h.closed = true
-	h.pubMu.Unlock()
 }
 
 // Index is the channel index, for metrics and tests.

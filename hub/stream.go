@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"wsfan/chanstate"
@@ -27,6 +28,7 @@ type Stream interface {
 // publication or subscription.
 func (h *Hub) SetStream(s Stream, timeout time.Duration) {
 	h.stream, h.streamTimeout = s, timeout
+	h.startReaders()
 }
 
 // DeliverSeq is the stream's delivery of one publication, numbered seq in
@@ -68,46 +70,100 @@ type streamRead struct {
 	sinceOK bool
 }
 
-// readStream reads from the stream, for the history channels of a
-// subscribe, what this node's memory cannot answer. It runs before the
-// subscribe takes its locks (a read is a round trip to NATS, which must not
-// hold back delivery), bounded by streamTimeout for the whole command; a
-// read that fails leaves its channel as memory has it (position 0, or not
-// recovered).
-func (h *Hub) readStream(channels []string, fresh map[string]bool, since map[string]codec.Since) map[string]*streamRead {
-	var (
-		reads  map[string]*streamRead
-		ctx    context.Context
-		cancel context.CancelFunc
-	)
+// A subscribe's reads from the stream run on streamReaders goroutines, off
+// the executors (nbio has few); at most readQueue subscribes wait for one,
+// past which a subscribe goes on with what memory holds.
+const (
+	streamReaders = 16
+	readQueue     = 4096
+)
+
+// planned is a read a subscribe needs: the channel's position, the
+// publications after pos, or both.
+type planned struct {
+	name               string
+	pos                codec.Since
+	needPos, needSince bool
+}
+
+// readJob is a subscribe's reads and what to do with them.
+type readJob struct {
+	plan []planned
+	done func(map[string]*streamRead)
+}
+
+// startReaders runs the stream readers until Close.
+func (h *Hub) startReaders() {
+	h.reads = make(chan readJob, readQueue)
+	h.stopReads = make(chan struct{})
+	for range streamReaders {
+		go func() {
+			for {
+				select {
+				case j := <-h.reads:
+					j.done(h.readStream(j.plan))
+				case <-h.stopReads:
+					return
+				}
+			}
+		}()
+	}
+}
+
+// readLater hands plan to a stream reader, which calls done with what it
+// read; with the queue full, or the hub closed, done gets nothing at once.
+func (h *Hub) readLater(plan []planned, done func(map[string]*streamRead)) {
+	select {
+	case h.reads <- readJob{plan, done}:
+	default:
+		h.m.countRead(errQueueFull)
+		done(nil)
+	}
+}
+
+// errQueueFull: the stream readers are that far behind.
+var errQueueFull = errors.New("hub: stream read queue full")
+
+// streamPlan returns the reads from the stream a subscribe needs for its
+// history channels: what this node's memory cannot answer.
+func (h *Hub) streamPlan(channels []string, fresh map[string]bool, since map[string]codec.Since) []planned {
+	var plan []planned
 	for _, name := range channels {
 		if index.IsPattern(name) || !h.HistoryEnabled(name) {
 			continue
 		}
 		pos, asked := since[name]
 		asked = asked && fresh[name] && pos.Epoch == h.stream.Epoch()
-		needPos, needSince := h.memoryLacks(name, pos, asked)
-		if !needPos && !needSince {
-			continue
+		if needPos, needSince := h.memoryLacks(name, pos, asked); needPos || needSince {
+			plan = append(plan, planned{name, pos, needPos, asked && needSince})
 		}
-		if ctx == nil {
-			ctx, cancel = context.WithTimeout(context.Background(), h.streamTimeout)
-			defer cancel()
-			reads = make(map[string]*streamRead)
-		}
+	}
+	return plan
+}
+
+// readStream reads plan from the stream, bounded by streamTimeout for the
+// whole of it. Memory is asked again first: an earlier subscribe's read
+// may have filled it (warmRing). A read that fails leaves its channel as
+// memory has it (position 0, or not recovered).
+func (h *Hub) readStream(plan []planned) map[string]*streamRead {
+	ctx, cancel := context.WithTimeout(context.Background(), h.streamTimeout)
+	defer cancel()
+	reads := make(map[string]*streamRead, len(plan))
+	for _, p := range plan {
+		needPos, needSince := h.memoryLacks(p.name, p.pos, p.needSince)
 		r := &streamRead{}
 		var err error
-		if needPos {
-			r.pos, err = h.stream.Position(ctx, name)
+		if needPos && p.needPos {
+			r.pos, err = h.stream.Position(ctx, p.name)
 			r.posOK = err == nil
 			h.m.countRead(err)
 		}
-		if needSince {
-			r.msgs, r.sinceOK, err = h.stream.Since(ctx, name, pos.Seq, 0)
+		if needSince && p.needSince {
+			r.msgs, r.sinceOK, err = h.stream.Since(ctx, p.name, p.pos.Seq, 0)
 			r.sinceOK = r.sinceOK && err == nil
 			h.m.countRead(err)
 		}
-		reads[name] = r
+		reads[p.name] = r
 	}
 	return reads
 }

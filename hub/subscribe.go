@@ -23,7 +23,10 @@ import (
 // order, and c with them, while the members are added, the ack is queued
 // and the missed publications after it: no publication of a new channel can
 // reach the client before its ack, and position, replay and live
-// publications form one gapless sequence.
+// publications form one gapless sequence. In JetStream mode, when memory
+// lacks a position or missed publications, the reads from the stream run
+// on a stream reader while c is held (its later commands wait for the
+// ack), and the subscribe ends on c's executor once they are done.
 func (h *Hub) Subscribe(c *conn.Conn, id string, channels []string, rejected []codec.Rejection, since map[string]codec.Since) {
 	subs := c.Subs() // changes on this executor only
 	fresh := make(map[string]bool, len(channels))
@@ -34,10 +37,23 @@ func (h *Hub) Subscribe(c *conn.Conn, id string, channels []string, rejected []c
 			names = append(names, ch)
 		}
 	}
-	var reads map[string]*streamRead
 	if h.stream != nil {
-		reads = h.readStream(channels, fresh, since)
+		if plan := h.streamPlan(channels, fresh, since); len(plan) > 0 {
+			// Memory lacks something the stream holds: read it on a
+			// stream reader, c's later commands waiting, then go on.
+			resume := c.Hold()
+			h.readLater(plan, func(reads map[string]*streamRead) {
+				resume(func() { h.subscribe(c, id, channels, fresh, names, rejected, since, reads) })
+			})
+			return
+		}
 	}
+	h.subscribe(c, id, channels, fresh, names, rejected, since, nil)
+}
+
+// subscribe is Subscribe once what it needed from the stream was read.
+func (h *Hub) subscribe(c *conn.Conn, id string, channels []string, fresh map[string]bool, names []string,
+	rejected []codec.Rejection, since map[string]codec.Since, reads map[string]*streamRead) {
 	locked := h.lockEntries(names)
 	added := h.subscribeLocked(c, id, channels, fresh, locked, rejected, since, reads)
 	unlockEntries(locked)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"wsfan/config"
+	"wsfan/ws/wstest"
 )
 
 // The cluster on JetStream (issue 14), end to end: real nats-server with
@@ -260,7 +262,14 @@ func TestJetStreamNATSRestart(t *testing.T) {
 				return
 			default:
 			}
-			code, _ := publish(t, a, fmt.Sprintf(`{"channel":%q,"data":{"n":%d}}`, jsChannel, n))
+			body := fmt.Sprintf(`{"channel":%q,"data":{"n":%d}}`, jsChannel, n)
+			req, _ := http.NewRequest("POST", "http://"+a.AdminAddr()+"/publish", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+testKey)
+			code := 0 // the request failed
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				code = resp.StatusCode
+				resp.Body.Close()
+			}
 			results <- result{n, code}
 		}
 	}()
@@ -289,6 +298,7 @@ func TestJetStreamNATSRestart(t *testing.T) {
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	wait(func(r result) bool { return r.code == 503 && refused >= 3 })
+	waitFor(t, "the node to notice", func() bool { return !a.stream.Connected() })
 	if code, body := httpGet(t, "http://"+a.AdminAddr()+"/healthz"); code != 503 || !strings.HasPrefix(body, "nats: ") {
 		t.Fatalf("internal /healthz with NATS down: %d %q; want 503 nats: ...", code, body)
 	}
@@ -329,4 +339,59 @@ func TestJetStreamNATSRestart(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged, %d refused during the outage", len(acked), refused)
+}
+
+// TestJetStreamHeldCommands: a subscribe that reads from the stream holds
+// the connection; the commands sent right behind it are answered after its
+// ack and replay, in order; a client that sends more than a held
+// connection parks is closed 1008.
+func TestJetStreamHeldCommands(t *testing.T) {
+	ns := runJetStreamNATS(t, -1, t.TempDir())
+	url := natsURL(ns)
+	a := jsNode(t, url)
+	epoch := dial(t, a).subscribe("0", jsChannel).Positions[0].Epoch
+	publishN(t, a, jsChannel, 1, 10)
+	waitFor(t, "10 deliveries", func() bool { return counter(a, "wsfan_jetstream_delivered_total") == 10 })
+
+	fresh := func() *wsClient { // on a node whose memory is empty: each subscribe reads
+		return dial(t, jsNode(t, url))
+	}
+	c := fresh()
+	burst := []string{
+		fmt.Sprintf(`{"type":"subscribe","id":"s","data":{"channels":[%q],"since":{%q:{"epoch":%q,"seq":4}}}}`,
+			jsChannel, jsChannel, epoch),
+		fmt.Sprintf(`{"type":"unsubscribe","id":"u","data":{"channels":[%q]}}`, jsChannel),
+		`{"type":"heartbeat","id":"h"}`,
+	}
+	for _, cmd := range burst {
+		c.send(cmd)
+	}
+	if ack := c.expect("subscription_ack"); ack.Recovered == nil || !*ack.Recovered || ack.Positions[0].Seq != 10 {
+		t.Fatalf("ack %s; want recovered at 10", ack.raw)
+	}
+	c.expectRun(5, 6)
+	if f := c.read(); f.Type != "unsubscription_ack" || f.ID != "u" {
+		t.Fatalf("after the replay: %s; want the unsubscription_ack", f.raw)
+	}
+	if f := c.read(); f.Type != "pong" || f.ID != "h" {
+		t.Fatalf("after the unsubscription_ack: %s; want the pong", f.raw)
+	}
+
+	// 400 commands in one write behind a subscribe that reads (the
+	// positions of 100 channels, 100 round trips): the held connection
+	// parks at most 256; no command rate limit would close it.
+	noLimit := func(c *config.Config) { c.Limits.CommandsPerSecond, c.Limits.CommandBurst = 1e6, 1e6 }
+	flood := rawUpgrade(t, jsNode(t, url, noLimit))
+	many := make([]string, 100)
+	for i := range many {
+		many[i] = fmt.Sprintf("%q", fmt.Sprintf("token.T%d.trade", i))
+	}
+	frames := [][]byte{wstest.Text(`{"type":"subscribe","id":"m","data":{"channels":[` + strings.Join(many, ",") + `]}}`)}
+	for i := 0; i < 400; i++ {
+		frames = append(frames, wstest.Text(fmt.Sprintf(`{"type":"heartbeat","id":"%d"}`, i)))
+	}
+	flood.write(concat(frames...))
+	if code, reason, _ := flood.closeResult(10 * time.Second); code != 1008 || reason != "rate limited" {
+		t.Fatalf("400 commands behind a held subscribe: close %d %q; want 1008 rate limited", code, reason)
+	}
 }
