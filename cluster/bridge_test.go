@@ -17,10 +17,7 @@ import (
 func TestPublishDeliver(t *testing.T) {
 	ns := runServer(t, -1)
 	a := connect(t, testConfig(ns, InterestPerChannel), nil)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
-	b.Interest("token.BTC.trade", +1)
-	flush(t, b)
+	b, rec := listening(t, ns, "token.BTC.trade")
 
 	const n = 1000
 	var want []string
@@ -60,10 +57,7 @@ func TestPublishDeliver(t *testing.T) {
 // is how they reach its local subscribers.
 func TestPublishEcho(t *testing.T) {
 	ns := runServer(t, -1)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
-	b.Interest("user.42.favorites", +1)
-	flush(t, b)
+	b, rec := listening(t, ns, "user.42.favorites")
 	if err := b.Publish([]codec.Publication{pub("user.42.favorites", `[1,2]`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +85,7 @@ func TestPublishRejects(t *testing.T) {
 // Deliver; white space around the body is trimmed.
 func TestPlainPublisher(t *testing.T) {
 	ns := runServer(t, -1)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
-	b.Interest("token.ETH.trade", +1)
-	flush(t, b)
+	_, rec := listening(t, ns, "token.ETH.trade")
 
 	nc := plainConn(t, ns)
 	for _, body := range []string{`{"p":"1"}`, " \n{\"p\":\"2\"}\r\n"} {
@@ -116,8 +107,7 @@ func TestPlainPublisher(t *testing.T) {
 // subscribers, removed with the last one.
 func TestInterestRefcount(t *testing.T) {
 	ns := runServer(t, -1)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
+	b, rec := listening(t, ns)
 	subs := func(want int) {
 		t.Helper()
 		flush(t, b) // the server has processed every SUB and UNSUB
@@ -162,8 +152,7 @@ func TestInterestRefcount(t *testing.T) {
 // several of the node's subscriptions match is delivered once.
 func TestInterestPatterns(t *testing.T) {
 	ns := runServer(t, -1)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
+	b, rec := listening(t, ns)
 	a := connect(t, testConfig(ns, InterestPerChannel), nil)
 	publish := func(pubs ...codec.Publication) {
 		t.Helper()
@@ -334,8 +323,7 @@ func TestConnectFails(t *testing.T) {
 // order.
 func TestOverlapChurn(t *testing.T) {
 	ns := runServer(t, -1)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
+	b, rec := listening(t, ns)
 	a := connect(t, testConfig(ns, InterestPerChannel), nil)
 	b.Interest("token.*.trade", +1)
 	b.Interest("token.BTC.trade", +1) // held to the end

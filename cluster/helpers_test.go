@@ -177,3 +177,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+// listening connects a per-channel bridge to ns that records what it is
+// handed, holding channels (its interest flushed to the server).
+func listening(t *testing.T, ns *server.Server, channels ...string) (*Bridge, *recorder) {
+	t.Helper()
+	rec := newRecorder()
+	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
+	for _, ch := range channels {
+		b.Interest(ch, +1)
+	}
+	if len(channels) > 0 {
+		flush(t, b)
+	}
+	return b, rec
+}

@@ -16,11 +16,7 @@ func TestReconnect(t *testing.T) {
 	ns := runServer(t, -1)
 	port := serverPort(ns)
 	a := connect(t, testConfig(ns, InterestPerChannel), nil)
-	rec := newRecorder()
-	b := connect(t, testConfig(ns, InterestPerChannel), rec.deliver)
-	b.Interest("token.BTC.trade", +1)
-	b.Interest("token.*.book", +1)
-	flush(t, b)
+	b, rec := listening(t, ns, "token.BTC.trade", "token.*.book")
 	publish := func(data string) error {
 		return a.Publish([]codec.Publication{pub("token.BTC.trade", data)})
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"wsfan/codec"
 	"wsfan/ws/wstest"
@@ -74,17 +73,10 @@ func (s *frameSink) Write(b []byte) (int, error) {
 // wait waits up to 5 s for the n-th frame.
 func (s *frameSink) wait(t *testing.T, n int) {
 	t.Helper()
-	timer := time.AfterFunc(5*time.Second, s.cond.Broadcast)
-	defer timer.Stop()
-	start := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.n < n {
-		if time.Since(start) >= 5*time.Second {
-			t.Fatalf("%d frames after 5 s; want %d", s.n, n)
-		}
-		s.cond.Wait()
-	}
+	waitCond(t, &s.cond, func() bool { return s.n >= n },
+		func() string { return fmt.Sprintf("%d frames after 5 s; want %d", s.n, n) })
 }
 
 // inflate reads a deflated frame's payload as a client would.

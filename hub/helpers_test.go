@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -74,24 +75,36 @@ func (r *recorder) Write(b []byte) (int, error) {
 // up to 5 s for it.
 func (r *recorder) next(t *testing.T) map[string]any {
 	t.Helper()
-	deadline := time.AfterFunc(5*time.Second, r.cond.Broadcast)
-	defer deadline.Stop()
-	start := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for {
-		if f, rest, err := wstest.SplitFrame(r.buf); err == nil {
+	var f wstest.ServerFrame
+	waitCond(t, r.cond, func() bool {
+		var err error
+		var rest []byte
+		if f, rest, err = wstest.SplitFrame(r.buf); err == nil {
 			r.buf = rest
-			var m map[string]any
-			if err := json.Unmarshal(f.Payload, &m); err != nil {
-				t.Fatalf("frame payload %q: %v", f.Payload, err)
-			}
-			return m
 		}
+		return err == nil
+	}, func() string { return fmt.Sprintf("no frame within 5 s; %d bytes pending", len(r.buf)) })
+	var m map[string]any
+	if err := json.Unmarshal(f.Payload, &m); err != nil {
+		t.Fatalf("frame payload %q: %v", f.Payload, err)
+	}
+	return m
+}
+
+// waitCond waits on c, whose lock the caller holds, until done holds; after
+// 5 s it fails the test with what().
+func waitCond(t *testing.T, c *sync.Cond, done func() bool, what func() string) {
+	t.Helper()
+	timer := time.AfterFunc(5*time.Second, c.Broadcast)
+	defer timer.Stop()
+	start := time.Now()
+	for !done() {
 		if time.Since(start) >= 5*time.Second {
-			t.Fatalf("no frame within 5 s; %d bytes pending", len(r.buf))
+			t.Fatal(what())
 		}
-		r.cond.Wait()
+		c.Wait()
 	}
 }
 

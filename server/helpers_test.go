@@ -87,8 +87,14 @@ type wsClient struct {
 
 func dial(t testing.TB, s *Server) *wsClient {
 	t.Helper()
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
-	conn, resp, err := d.Dial("ws://"+s.PublicAddr()+"/ws", nil)
+	return dialWith(t, websocket.Dialer{HandshakeTimeout: 5 * time.Second}, "ws://"+s.PublicAddr()+"/ws")
+}
+
+// dialWith connects with d to url; the connection is closed when the test
+// ends.
+func dialWith(t testing.TB, d websocket.Dialer, url string) *wsClient {
+	t.Helper()
+	conn, resp, err := d.Dial(url, nil)
 	if err != nil {
 		status := 0
 		if resp != nil {

@@ -86,17 +86,7 @@ func TestTLSListener(t *testing.T) {
 	}
 	clientTLS := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 
-	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: clientTLS}
-	conn, resp, err := d.Dial("wss://"+addr+"/ws", nil)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("wss dial: %v (HTTP %d)", err, status)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &wsClient{t: t, conn: conn}
+	c := dialWith(t, websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: clientTLS}, "wss://"+addr+"/ws")
 	if ack := c.subscribe("1", "tls.ch"); *ack.Count != 1 {
 		t.Fatalf("ack %s", ack.raw)
 	}
