@@ -27,6 +27,12 @@ func (c *coordinator) handle(s snapshot) error {
 		return err
 	}
 	s.Lat, s.Conn, s.Obs = nil, nil, nil
+	if s.Loss == nil {
+		// Only the final snapshot carries the loss accounting; a sample
+		// asked for around the finish may arrive after it and must not
+		// drop it.
+		s.Loss = c.latest[s.Worker].Loss
+	}
 	c.latest[s.Worker] = s
 	c.counts[s.Worker][s.Event]++
 	if c.bar != nil {
