@@ -177,7 +177,13 @@ func refDecodePublish(body []byte) ([]Publication, bool) {
 		if o == nil || json.Unmarshal(o["channel"], &ch) != nil || string(o["channel"]) == "null" || !ok {
 			return nil, false
 		}
-		pubs = append(pubs, Publication{Channel: ch, Data: data})
+		p := Publication{Channel: ch, Data: data}
+		if id, ok := o["id"]; ok && string(id) != "null" {
+			if json.Unmarshal(id, &p.ID) != nil {
+				return nil, false // not a string
+			}
+		}
+		pubs = append(pubs, p)
 	}
 	return pubs, true
 }
@@ -192,6 +198,8 @@ func FuzzDecodePublish(f *testing.F) {
 		`{"channel":"a"}`, `{"data":1}`, `[]`, `[1]`, `[{"channel":1,"data":1}]`,
 		`{"Channel":"a","Data":1,"channel":"b","data":"\u00e9"}`,
 		`{"channel":"a","data":1} x`, "{\"channel\":\"a\",\"data\":\"\xff\"}", ``, `null`,
+		`[{"channel":"a","data":1,"id":"o-1"},{"channel":"a","data":2,"id":null},{"id":7,"channel":"a","data":3}]`,
+		`{"channel":"a","data":1,"id":"\u00e9\ud800","id":"x"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -219,8 +227,9 @@ func FuzzDecodePublish(f *testing.F) {
 			if !json.Valid(p.Data) {
 				t.Fatalf("DecodePublish(%q)[%d].Data = %q: not valid JSON", body, i, p.Data)
 			}
-			if p.Channel != want[i].Channel || !bytes.Equal(p.Data, want[i].Data) {
-				t.Fatalf("DecodePublish(%q)[%d] = {%q, %s}; the reference gives {%q, %s}", body, i, p.Channel, p.Data, want[i].Channel, want[i].Data)
+			if p.Channel != want[i].Channel || !bytes.Equal(p.Data, want[i].Data) || p.ID != want[i].ID {
+				t.Fatalf("DecodePublish(%q)[%d] = {%q, %s, id %q}; the reference gives {%q, %s, id %q}",
+					body, i, p.Channel, p.Data, p.ID, want[i].Channel, want[i].Data, want[i].ID)
 			}
 		}
 	})
