@@ -24,6 +24,11 @@ type State struct {
 	// Conf is a conflated channel's conflation state; nil for others.
 	Conf *Conflation
 
+	// Known: in JetStream mode, the stream told this node the channel's
+	// position (0 included), so a subscribe need not ask again; later
+	// publications come through this node's delivery.
+	Known bool
+
 	set     bool
 	history bool
 }

@@ -50,7 +50,7 @@ func (h *Hub) syncEpoch(st *chanstate.State) {
 		return
 	}
 	if e := h.stream.Epoch(); st.Epoch != e {
-		st.Epoch, st.Seq = e, 0
+		st.Epoch, st.Seq, st.Known = e, 0, false
 		if st.Ring != nil {
 			st.Ring.Release()
 			st.Ring = nil
@@ -177,10 +177,10 @@ func (h *Hub) memoryLacks(name string, pos codec.Since, asked bool) (needPos, ne
 	defer ch.Unlock()
 	st := h.prepare(ch)
 	h.syncEpoch(st)
-	needPos = st.Seq == 0
+	needPos = st.Seq == 0 && !st.Known
 	if asked {
 		notBefore := time.Now().Add(-h.history.TTL).UnixNano()
-		needSince = st.Seq == 0 || pos.Seq < st.Seq && (st.Ring == nil || !st.Ring.Holds(pos.Seq, st.Seq, notBefore))
+		needSince = st.Seq == 0 && !st.Known || pos.Seq < st.Seq && (st.Ring == nil || !st.Ring.Holds(pos.Seq, st.Seq, notBefore))
 	}
 	return needPos, needSince
 }
@@ -189,7 +189,7 @@ func (h *Hub) memoryLacks(name string, pos codec.Since, asked bool) (needPos, ne
 // node still delivered nothing of. The caller holds its lock.
 func (h *Hub) adoptPosition(st *chanstate.State, r *streamRead) {
 	if r != nil && r.posOK && st.Seq == 0 {
-		st.Seq = r.pos
+		st.Seq, st.Known = r.pos, true
 	}
 }
 

@@ -200,6 +200,17 @@ func TestJetStreamRecoverOnOtherNode(t *testing.T) {
 	if n := counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`); n != reads {
 		t.Fatalf("node C read the stream %d more times; its memory held the range", n-reads)
 	}
+	// A history channel nobody published to: the stream is asked once for
+	// its position (0), not at every subscribe.
+	reads = counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`)
+	for i := 0; i < 3; i++ {
+		if ack := dial(t, nodeC).subscribe("7", "token.NEW.trade"); ack.Positions[0].Seq != 0 {
+			t.Fatalf("a channel never published: ack %s; want position 0", ack.raw)
+		}
+	}
+	if n := counter(nodeC, `wsfan_jetstream_reads_total{result="ok"}`) - reads; n != 1 {
+		t.Fatalf("3 subscribes to an unpublished channel read the stream %d times; want 1", n)
+	}
 	// Another epoch, or a range the stream no longer holds: not recovered.
 	for _, since := range []struct {
 		epoch string
