@@ -114,6 +114,12 @@ func (h *Hub) startReaders() {
 // read; with the queue full, or the hub closed, done gets nothing at once.
 func (h *Hub) readLater(plan []planned, done func(map[string]*streamRead)) {
 	select {
+	case <-h.stopReads:
+		done(nil)
+		return
+	default:
+	}
+	select {
 	case h.reads <- readJob{plan, done}:
 	default:
 		h.m.countRead(errQueueFull)
