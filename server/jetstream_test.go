@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -261,29 +262,7 @@ func TestJetStreamNATSRestart(t *testing.T) {
 	publishN(t, a, jsChannel, 1, 5)
 	c.expectRun(1, 5)
 
-	// A publisher that goes on, one publication at a time, until told.
-	type result struct{ n, code int }
-	results := make(chan result, 1<<16)
-	stop := make(chan struct{})
-	go func() {
-		defer close(results)
-		for n := 6; ; n++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			body := fmt.Sprintf(`{"channel":%q,"data":{"n":%d}}`, jsChannel, n)
-			req, _ := http.NewRequest("POST", "http://"+a.AdminAddr()+"/publish", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+testKey)
-			code := 0 // the request failed
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				code = resp.StatusCode
-				resp.Body.Close()
-			}
-			results <- result{n, code}
-		}
-	}()
+	results, stop := publisher(a, 6)
 	var acked []int // in order
 	refused := 0
 	// wait takes results until cond holds.
@@ -404,5 +383,121 @@ func TestJetStreamHeldCommands(t *testing.T) {
 	flood.write(concat(frames...))
 	if code, reason, _ := flood.closeResult(10 * time.Second); code != 1008 || reason != "rate limited" {
 		t.Fatalf("400 commands behind a held subscribe: close %d %q; want 1008 rate limited", code, reason)
+	}
+}
+
+// result is one publication of publisher's: its n and HTTP status.
+type result struct{ n, code int }
+
+// publisher publishes {"n":from}, {"n":from+1}, ... through s, one at a
+// time, until stop is closed; then results, which has every answer in
+// order, is closed.
+func publisher(s *Server, from int) (results chan result, stop chan struct{}) {
+	results, stop = make(chan result, 1<<16), make(chan struct{})
+	go func() {
+		defer close(results)
+		for n := from; ; n++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			results <- result{n, postN(s, n)}
+		}
+	}()
+	return results, stop
+}
+
+// postN publishes {"n":n} on jsChannel through s and returns the HTTP
+// status, 0 when the request failed; safe off the test's goroutine.
+func postN(s *Server, n int) int {
+	body := fmt.Sprintf(`{"channel":%q,"data":{"n":%d}}`, jsChannel, n)
+	req, _ := http.NewRequest("POST", "http://"+s.AdminAddr()+"/publish", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestJetStreamNodeRestart: while a publisher goes on through node A, node
+// B shuts down and a new node takes its place; B's client comes back on the
+// new node with since and ends up with every acknowledged publication,
+// once, in seq order, with no gap, the missed ones read from the stream.
+func TestJetStreamNodeRestart(t *testing.T) {
+	ns := runJetStreamNATS(t, -1, t.TempDir())
+	url := natsURL(ns)
+	a, b := jsNode(t, url), jsNode(t, url)
+	c := dial(t, b)
+	epoch := c.subscribe("1", jsChannel).Positions[0].Epoch
+
+	results, stop := publisher(a, 1)
+
+	// seqs and data received by B's client, in order.
+	var seqs []uint64
+	var vals []int
+	take := func(m frame) {
+		var d struct{ N int }
+		if err := json.Unmarshal(m.Data, &d); err != nil {
+			t.Fatalf("data %s: %v", m.Data, err)
+		}
+		seqs, vals = append(seqs, m.Seq), append(vals, d.N)
+	}
+	for len(seqs) < 20 {
+		take(c.expect("message"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() { _ = b.Shutdown(ctx) }()
+	for { // what B still sends before its close
+		_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, p, err := c.conn.ReadMessage()
+		if err != nil {
+			if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != 1001 {
+				t.Fatalf("B's close: %v; want 1001", err)
+			}
+			break
+		}
+		var m frame
+		if json.Unmarshal(p, &m) == nil && m.Type == "message" {
+			take(m)
+		}
+	}
+
+	successor := jsNode(t, url)
+	r := dial(t, successor)
+	if ack := r.subscribeSince("2", jsChannel, epoch, seqs[len(seqs)-1]); ack.Recovered == nil || !*ack.Recovered {
+		t.Fatalf("since %d on the new node: ack %s; want recovered", seqs[len(seqs)-1], ack.raw)
+	}
+	for len(vals) < 200 {
+		take(r.expect("message"))
+	}
+	close(stop)
+	last := 0
+	for r := range results {
+		if r.code != 200 { // node A never loses NATS here
+			t.Fatalf("publication %d: HTTP %d", r.n, r.code)
+		}
+		last = r.n
+	}
+	for vals[len(vals)-1] < last {
+		take(r.expect("message"))
+	}
+	got := map[int]bool{}
+	for i, n := range vals {
+		if i > 0 && (seqs[i] != seqs[i-1]+1 || n <= vals[i-1]) {
+			t.Fatalf("message %d: seq %d n %d after seq %d n %d; want consecutive seqs, later n", i, seqs[i], n, seqs[i-1], vals[i-1])
+		}
+		got[n] = true
+	}
+	for n := 1; n <= last; n++ {
+		if !got[n] {
+			t.Fatalf("publication %d was acknowledged and not delivered", n)
+		}
+	}
+	if counter(successor, `wsfan_jetstream_reads_total{result="ok"}`) == 0 {
+		t.Fatal("the new node recovered without reading the stream")
 	}
 }
