@@ -253,7 +253,7 @@ func (h *Hub) warmRing(channel string, st *chanstate.State, msgs []cluster.Msg) 
 // the stream: each, or on a conflated channel the latest when memory holds
 // none after it. It reports whether it queued the conflated channel's
 // latest. c's lock is held.
-func replayStreamLocked(c *conn.Conn, channel string, r replay) (latestSent bool) {
+func replayStreamLocked(c *conn.Conn, r replay) (latestSent bool) {
 	if len(r.stream) == 0 {
 		return false
 	}
@@ -264,12 +264,12 @@ func replayStreamLocked(c *conn.Conn, channel string, r replay) (latestSent bool
 			return false // memory holds the latest
 		}
 		m := r.stream[len(r.stream)-1]
-		*buf = codec.AppendConflatedFrame((*buf)[:0], channel, m.Seq, r.upTo-r.after-1, m.TS, m.Data)
+		*buf = codec.AppendConflatedFrame((*buf)[:0], r.channel, m.Seq, r.upTo-r.after-1, m.TS, m.Data)
 		c.EnqueueLocked(*buf)
 		return true
 	}
 	for _, m := range r.stream {
-		*buf = codec.AppendMessageFrame((*buf)[:0], channel, m.Seq, m.TS, m.Data)
+		*buf = codec.AppendMessageFrame((*buf)[:0], r.channel, m.Seq, m.TS, m.Data)
 		c.EnqueueLocked(*buf)
 	}
 	return false

@@ -147,7 +147,7 @@ func (h *Hub) subscribeLocked(c *conn.Conn, id string, channels []string, fresh 
 // from the stream first, then memory's), or on a conflated channel the
 // latest, standing for the others. c's lock is held.
 func replayLocked(c *conn.Conn, r replay) {
-	if replayStreamLocked(c, r.channel, r) || r.ringAfter == r.upTo {
+	if replayStreamLocked(c, r) || r.ringAfter == r.upTo {
 		return
 	}
 	if r.st.Conf != nil {

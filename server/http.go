@@ -97,17 +97,19 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 // catching up (N pending)"). The public /healthz ignores NATS, so a
 // NATS outage does not make load balancers drop every WebSocket.
 func (s *Server) serveAdminHealth(w http.ResponseWriter, r *http.Request) {
-	if st := s.stream; st != nil && !s.draining.Load() && st.CatchingUp() {
+	var down string // why NATS keeps this node from serving publications
+	switch {
+	case s.draining.Load():
+	case s.stream != nil && s.stream.CatchingUp():
 		// Down, or delivering what the stream stored while it was away.
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "nats: "+st.Status())
-		return
+		down = s.stream.Status()
+	case s.bus != nil && !s.bus.Connected():
+		down = s.bus.Status()
 	}
-	if s.bus != nil && !s.draining.Load() && !s.bus.Connected() {
+	if down != "" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "nats: "+s.bus.Status())
+		_, _ = io.WriteString(w, "nats: "+down)
 		return
 	}
 	s.serveHealth(w, r)

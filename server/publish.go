@@ -72,23 +72,24 @@ func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.stream != nil {
-		s.publishStream(w, r, pubs)
-		return
-	}
-	if s.bus != nil {
+	switch {
+	case s.stream != nil:
+		if !s.publishStream(w, r, pubs) {
+			return
+		}
+	case s.bus != nil:
 		// Cluster mode: the publication reaches every node, this one
 		// included, through NATS.
 		if err := s.bus.Publish(pubs); err != nil {
 			if errors.Is(err, cluster.ErrTooLarge) {
-				s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge, "data exceeds the NATS server's max_payload")
+				s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge, msgOverMaxPayload)
 				return
 			}
 			s.log.Warn("publish through NATS failed", "err", err)
 			s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "the cluster bus is down")
 			return
 		}
-	} else if !s.hub.Publish(pubs) {
+	case !s.hub.Publish(pubs):
 		s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "the server is draining")
 		return
 	}
@@ -97,32 +98,34 @@ func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(codec.AppendPublishAccepted(b[:0], len(pubs)))
 }
 
-// publishStream stores pubs in the JetStream stream: 200 once JetStream
-// acknowledged every one (each node then delivers them, this one
-// included), 503 otherwise (PROTOCOL.md, "On JetStream").
-func (s *Server) publishStream(w http.ResponseWriter, r *http.Request, pubs []codec.Publication) {
+// msgOverMaxPayload is the 413 of a publication NATS cannot carry.
+const msgOverMaxPayload = "data exceeds the NATS server's max_payload"
+
+// publishStream stores pubs in the JetStream stream (each node then
+// delivers them, this one included) and reports whether JetStream
+// acknowledged every one; if not, it answered the error (PROTOCOL.md, "On
+// JetStream").
+func (s *Server) publishStream(w http.ResponseWriter, r *http.Request, pubs []codec.Publication) bool {
 	cp := make([]cluster.Pub, len(pubs))
 	for i, p := range pubs {
 		cp[i] = cluster.Pub{Channel: p.Channel, Data: p.Data, ID: p.ID}
 	}
-	if err := s.stream.Publish(r.Context(), cp); err != nil {
-		switch {
-		case errors.Is(err, cluster.ErrInvalidID):
-			s.publishError(w, http.StatusBadRequest, codec.CodeBadRequest,
-				"id: at most 64 bytes, no control characters, no space at either end")
-		case errors.Is(err, cluster.ErrTooLarge):
-			s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge, "data exceeds the NATS server's max_payload")
-		case errors.Is(err, index.ErrInvalidChannel):
-			s.publishError(w, http.StatusBadRequest, codec.CodeInvalidChannel, err.Error())
-		default:
-			s.log.Warn("publish to JetStream failed", "err", err)
-			s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "JetStream did not store the publications")
-		}
-		return
+	err := s.stream.Publish(r.Context(), cp)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, cluster.ErrInvalidID):
+		s.publishError(w, http.StatusBadRequest, codec.CodeBadRequest,
+			"id: at most 64 bytes, no control characters, no space at either end")
+	case errors.Is(err, cluster.ErrTooLarge):
+		s.publishError(w, http.StatusRequestEntityTooLarge, codec.CodeTooLarge, msgOverMaxPayload)
+	case errors.Is(err, index.ErrInvalidChannel):
+		s.publishError(w, http.StatusBadRequest, codec.CodeInvalidChannel, err.Error())
+	default:
+		s.log.Warn("publish to JetStream failed", "err", err)
+		s.publishError(w, http.StatusServiceUnavailable, codec.CodeUnavailable, "JetStream did not store the publications")
 	}
-	var b [32]byte
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(codec.AppendPublishAccepted(b[:0], len(pubs)))
+	return false
 }
 
 func (s *Server) publishError(w http.ResponseWriter, status int, code, msg string) {
