@@ -1,36 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"wsfan/lib/proctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for a process writing while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestStartupAndStopLog reads what an operator sees from a start on
 // defaults and a clean stop: the effective configuration as TOML (secrets
@@ -38,20 +19,19 @@ func (s *syncBuffer) String() string {
 // ask for, and a stop without "err=<nil>".
 func TestStartupAndStopLog(t *testing.T) {
 	const key = "startup-log-key-0123456789"
-	var log syncBuffer
-	w := startWsfan(t, fmt.Sprintf("publish_keys = [%q]\ndrain_period = \"50ms\"\n", key), &log)
-	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	w := proctest.Start(t, proctest.Build(t), fmt.Sprintf("publish_keys = [%q]\ndrain_period = \"50ms\"\n", key), nil)
+	if err := w.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-w.exited:
+	case err := <-w.Exited:
 		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, log.String())
+			t.Fatalf("exit: %v\n%s", err, w.Log())
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit")
 	}
-	out := log.String()
+	out := w.Log()
 	for _, want := range []string{`ping_interval = "25s"`, `leeway = "5s"`, "[limits]", `max_connections_per_ip = -1 # off`, "msg=stopped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q:\n%s", want, out)
@@ -70,7 +50,7 @@ func TestStartupAndStopLog(t *testing.T) {
 // TestVersionFromBuildInfo: a plain go build (no -ldflags) reports the
 // module's version or the VCS revision it was built from, not "dev".
 func TestVersionFromBuildInfo(t *testing.T) {
-	out, err := exec.Command(buildBinary(t), "-version").CombinedOutput()
+	out, err := exec.Command(proctest.Build(t), "-version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("-version: %v %s", err, out)
 	}
@@ -85,8 +65,8 @@ func TestVersionFromBuildInfo(t *testing.T) {
 // TestCheckConfigShowsEveryKey: -check-config prints every key, empty ones
 // too, and says which -1 values mean off.
 func TestCheckConfigShowsEveryKey(t *testing.T) {
-	bin := buildBinary(t)
-	cfg := writeConfig(t, "publish_keys = [\"check-config-key-0123456789\"]\n")
+	bin := proctest.Build(t)
+	cfg := proctest.WriteConfig(t, "publish_keys = [\"check-config-key-0123456789\"]\n")
 	out, err := exec.Command(bin, "-check-config", "-config", cfg).CombinedOutput()
 	if err != nil {
 		t.Fatalf("-check-config: %v\n%s", err, out)
@@ -104,7 +84,7 @@ func TestCheckConfigShowsEveryKey(t *testing.T) {
 // -config naming a missing file is an error that says how to run without
 // one.
 func TestBuiltInDefaults(t *testing.T) {
-	bin := buildBinary(t)
+	bin := proctest.Build(t)
 	cmd := exec.Command(bin, "-check-config")
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()

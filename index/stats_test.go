@@ -1,7 +1,6 @@
 package index
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strconv"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"wsfan/lib/promtext"
 )
 
 // channelsInShard returns n channel names that hash to shard k of ix.
@@ -119,18 +120,12 @@ func scrape(t *testing.T, set *metrics.Set) (map[string]map[string]float64, stri
 	var buf bytes.Buffer
 	set.WritePrometheus(&buf)
 	out := buf.String()
+	samples, err := promtext.Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := map[string]map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		line := sc.Text()
-		name, value, ok := strings.Cut(line, " ")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			t.Fatalf("cannot parse %q: %s", line, err)
-		}
+	for name, v := range samples {
 		family, label, _ := strings.Cut(name, "{")
 		if values[family] == nil {
 			values[family] = map[string]float64{}

@@ -1,17 +1,13 @@
 package server
 
 import (
-	"bufio"
 	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-)
 
-// metricLine is one sample line of the Prometheus text format.
-var metricLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$`)
+	"wsfan/lib/promtext"
+)
 
 // scrapeMetrics fetches /metrics, checks every line parses, and returns the
 // samples by name with labels.
@@ -26,22 +22,9 @@ func scrapeMetrics(t *testing.T, s *Server) map[string]float64 {
 		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	b, _ := io.ReadAll(resp.Body)
-	out := map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		m := metricLine.FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("unparsable metrics line %q", line)
-		}
-		v, err := strconv.ParseFloat(m[3], 64)
-		if err != nil {
-			t.Fatalf("bad value in %q", line)
-		}
-		out[m[1]+m[2]] = v
+	out, err := promtext.Parse(string(b))
+	if err != nil {
+		t.Fatalf("/metrics: %v", err)
 	}
 	return out
 }

@@ -26,20 +26,15 @@ package sysd
 // measurement and needs no module beyond the standard library.
 
 import (
-	"bufio"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"wsfan/lib/nettest"
+	"wsfan/lib/proctest"
 )
 
 const sizingKey = "sizing-test-publish-key-0123456789"
@@ -50,11 +45,7 @@ func TestSizing(t *testing.T) {
 	}
 	bin := os.Getenv("WSFAN_BIN")
 	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "wsfan")
-		out, err := exec.Command("go", "build", "-o", bin, "wsfan").CombinedOutput()
-		if err != nil {
-			t.Fatalf("cannot build wsfan: %v\n%s", err, out)
-		}
+		bin = proctest.Build(t)
 	}
 	sizes := intsEnv(t, "WSFAN_SIZING_CONNS", "2000,5000,9000,19000")
 	cpuConns := intsEnv(t, "WSFAN_SIZING_CPU_CONNS", "3000,9000")
@@ -90,24 +81,24 @@ type idleResult struct {
 // own channel, and reads memory before and after.
 func measureIdle(t *testing.T, bin string, n int) idleResult {
 	srv := startServer(t, bin, "25s", "60s")
-	defer srv.stop()
+	defer srv.Stop()
 	var r idleResult
 	time.Sleep(time.Second)
-	r.rss0 = srv.rss(t)
-	m := srv.metrics(t)
+	r.rss0 = rss(t, srv)
+	m := srv.Metrics(t)
 	r.heap0, r.stack0 = m["go_memstats_heap_inuse_bytes"], m["go_memstats_stack_inuse_bytes"]
 	r.slab0 = slabBytes(t)
 
 	dialStart := time.Now()
-	conns := dialAll(t, srv.public, n, func(i int) string { return fmt.Sprintf("sizing.c%d", i) })
+	conns := dialAll(t, srv.Public, n, func(i int) string { return fmt.Sprintf("sizing.c%d", i) })
 	defer closeAll(conns)
 	t.Logf("%d connections dialled and subscribed in %v", n, time.Since(dialStart).Round(time.Millisecond))
 	time.Sleep(3 * time.Second) // let the task pool and buffers settle
-	r.rss = srv.rss(t)
+	r.rss = rss(t, srv)
 	r.slab = slabBytes(t)
-	m = srv.metrics(t)
+	m = srv.Metrics(t)
 	r.heap, r.stack = m["go_memstats_heap_inuse_bytes"], m["go_memstats_stack_inuse_bytes"]
-	r.fds, r.goroutines = srv.openFDs(t), m["go_goroutines"]
+	r.fds, r.goroutines = openFDs(t, srv), m["go_goroutines"]
 	// The server may have dropped a few connections by now: see
 	// sizingDropNote. Per-connection figures divide by what it holds.
 	r.conns = m["wsfan_connections"]
@@ -125,8 +116,8 @@ func measureIdle(t *testing.T, bin string, n int) idleResult {
 // with n connections on one shared channel that answer pings.
 func measureCPU(t *testing.T, bin string, n int) {
 	srv := startServer(t, bin, "1s", "1h")
-	defer srv.stop()
-	conns := dialAll(t, srv.public, n, func(int) string { return "sizing.shared" })
+	defer srv.Stop()
+	conns := dialAll(t, srv.Public, n, func(int) string { return "sizing.shared" })
 	defer closeAll(conns)
 	var received atomic.Int64
 	for _, c := range conns {
@@ -135,28 +126,30 @@ func measureCPU(t *testing.T, bin string, n int) {
 	time.Sleep(2 * time.Second)
 
 	const window = 10 * time.Second
-	cpu0 := srv.cpuSeconds(t)
+	cpu0 := cpuSeconds(t, srv)
 	time.Sleep(window)
-	hbCPU := srv.cpuSeconds(t) - cpu0
+	hbCPU := cpuSeconds(t, srv) - cpu0
 	pings := float64(n) * window.Seconds() // ping_interval = 1s
 	t.Logf("heartbeat: %d conns, ping_interval 1s: server CPU %.3f s in %v = %.2f µs/ping (ping + pong)",
 		n, hbCPU, window, hbCPU/pings*1e6)
 
 	const rate = 10 // publications per second
 	body := `{"channel":"sizing.shared","data":{"price":"43250.5","qty":"0.125","side":"buy","ts":1764236400123}}`
-	m0 := srv.metrics(t)
+	m0 := srv.Metrics(t)
 	recv0 := received.Load()
-	cpu0 = srv.cpuSeconds(t)
+	cpu0 = cpuSeconds(t, srv)
 	start := time.Now()
 	tick := time.NewTicker(time.Second / rate)
 	for time.Since(start) < window {
 		<-tick.C
-		srv.publish(t, body)
+		if code := srv.Publish(t, sizingKey, body); code != 200 {
+			t.Fatalf("publish: HTTP %d", code)
+		}
 	}
 	tick.Stop()
 	time.Sleep(time.Second) // let the writers finish
-	pubCPU := srv.cpuSeconds(t) - cpu0 - hbCPU*(time.Since(start).Seconds()/window.Seconds())
-	m1 := srv.metrics(t)
+	pubCPU := cpuSeconds(t, srv) - cpu0 - hbCPU*(time.Since(start).Seconds()/window.Seconds())
+	m1 := srv.Metrics(t)
 	deliveries := m1["wsfan_deliveries_total"] - m0["wsfan_deliveries_total"]
 	t.Logf("fan-out: %.0f publications/s to %d subscribers: %.0f deliveries (%d received) in %.1f s, "+
 		"server CPU %.3f s above heartbeats = %.2f µs/delivery; slow-consumer closes %v",
@@ -164,56 +157,21 @@ func measureCPU(t *testing.T, bin string, n int) {
 		pubCPU, pubCPU/deliveries*1e6, m1["wsfan_slow_consumer_disconnects_total"])
 	t.Logf("after the fan-out: %.0f connections on one channel, RSS %.1f MiB, heap in use %.1f MiB, "+
 		"next GC at %.1f MiB, %.0f goroutines",
-		m1["wsfan_connections"], mib(srv.rss(t)), mib(m1["go_memstats_heap_inuse_bytes"]),
+		m1["wsfan_connections"], mib(rss(t, srv)), mib(m1["go_memstats_heap_inuse_bytes"]),
 		mib(m1["go_memstats_next_gc_bytes"]), m1["go_goroutines"])
 }
 
-// server is a wsfan process started by startServer.
-type server struct {
-	cmd    *exec.Cmd
-	public string
-	admin  string
-	log    *os.File
-}
-
-func startServer(t *testing.T, bin, ping, idle string) *server {
-	t.Helper()
-	dir := t.TempDir()
-	s := &server{public: nettest.FreeAddr(t), admin: nettest.FreeAddr(t)}
-	cfg := fmt.Sprintf("listen = %q\nadmin_listen = %q\npublish_keys = [%q]\nping_interval = %q\nidle_timeout = %q\n",
-		s.public, s.admin, sizingKey, ping, idle)
-	path := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.log = log
-	s.cmd = exec.Command(bin, "-config", path)
-	s.cmd.Stdout, s.cmd.Stderr = log, log
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := nettest.WaitOK("http://"+s.admin+"/healthz", 10*time.Second); err != nil {
-		s.stop()
-		b, _ := os.ReadFile(log.Name())
-		t.Fatalf("server did not become healthy: %v\n%s", err, b)
-	}
-	return s
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.log.Close()
+// startServer starts bin with the sizing publish key and these heartbeat
+// settings.
+func startServer(t *testing.T, bin, ping, idle string) *proctest.Proc {
+	return proctest.Start(t, bin, fmt.Sprintf("publish_keys = [%q]\nping_interval = %q\nidle_timeout = %q\n",
+		sizingKey, ping, idle), nil)
 }
 
 // rss returns the server's VmRSS in bytes.
-func (s *server) rss(t *testing.T) float64 {
+func rss(t *testing.T, s *proctest.Proc) float64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,9 +191,9 @@ func (s *server) rss(t *testing.T) float64 {
 // openFDs counts the server's open file descriptors. (The server's
 // /metrics has no process_open_fds: the metrics package writes it only from
 // metrics.WriteFDMetrics.)
-func (s *server) openFDs(t *testing.T) float64 {
+func openFDs(t *testing.T, s *proctest.Proc) float64 {
 	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.cmd.Process.Pid))
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,9 +201,9 @@ func (s *server) openFDs(t *testing.T) float64 {
 }
 
 // cpuSeconds returns the server's user+system CPU time.
-func (s *server) cpuSeconds(t *testing.T) float64 {
+func cpuSeconds(t *testing.T, s *proctest.Proc) float64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.Cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,45 +213,6 @@ func (s *server) cpuSeconds(t *testing.T) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100 // USER_HZ is 100 on Linux
-}
-
-// metrics scrapes GET /metrics into name (with labels) -> value.
-func (s *server) metrics(t *testing.T) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get("http://" + s.admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	m := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err == nil {
-			m[line[:i]] = v
-		}
-	}
-	return m
-}
-
-func (s *server) publish(t *testing.T, body string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+s.admin+"/publish", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+sizingKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("publish: HTTP %d", resp.StatusCode)
-	}
 }
 
 // slabBytes returns the kernel's slab memory (socket, file and epoll
