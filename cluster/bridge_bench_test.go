@@ -57,9 +57,7 @@ func benchPublish(b *testing.B, batch, publishers int) {
 		if p < n%publishers {
 			share++
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			bufs := make([]codec.Publication, batch)
 			for i := range bufs {
 				bufs[i] = codec.Publication{Channel: channel, Data: benchPayload()}
@@ -76,7 +74,7 @@ func benchPublish(b *testing.B, batch, publishers int) {
 				}
 				share -= k
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	<-done

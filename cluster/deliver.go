@@ -24,20 +24,15 @@ import (
 // worker, so its order is kept, and different channels are delivered in
 // parallel.
 func (b *Bridge) start() {
-	b.wg.Add(1)
-	go b.runSubscriber()
+	b.wg.Go(b.runSubscriber)
 	for _, w := range b.workers {
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
+		b.wg.Go(func() {
 			for m := range w {
 				b.deliverMsg(m)
 			}
-		}()
+		})
 	}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
+	b.wg.Go(func() {
 		defer func() {
 			for _, w := range b.workers {
 				close(w)
@@ -58,7 +53,7 @@ func (b *Bridge) start() {
 				}
 			}
 		}
-	}()
+	})
 }
 
 // route checks a message's subject and ownership and queues it for its

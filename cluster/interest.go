@@ -100,7 +100,6 @@ func finish(op subOp) {
 // runSubscriber is the subscriber goroutine: it applies the queued changes
 // in order, so SUBs reach the server in subTable's id order.
 func (b *Bridge) runSubscriber() {
-	defer b.wg.Done()
 	for {
 		select {
 		case <-b.opsReady:

@@ -71,9 +71,7 @@ func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomicBatch bo
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	for n, s := range streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			pubs := make([]Pub, batch)
 			for i := range pubs {
 				// With 3 nodes and 3 channels each node has its own.
@@ -88,7 +86,7 @@ func benchStreamPublish(b *testing.B, channels, batch, nodes int, atomicBatch bo
 					panic(err)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)

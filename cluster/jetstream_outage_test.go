@@ -48,9 +48,7 @@ func TestStreamOutage(t *testing.T) {
 		after   = []chan struct{}{make(chan struct{}), make(chan struct{})}
 	)
 	for n, s := range streams[:2] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			outage, since := false, 0
 			for i := 0; ; i++ {
 				select {
@@ -89,7 +87,7 @@ func TestStreamOutage(t *testing.T) {
 					time.Sleep(5 * time.Millisecond) // a publisher's backoff before retrying
 				}
 			}
-		}()
+		})
 	}
 	for _, c := range started {
 		<-c

@@ -208,16 +208,14 @@ func (s *Stream) publishEach(ctx context.Context, pubs []Pub, chans []string) er
 				idx = append(idx, i)
 			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := s.publishChain(ctx, ch, pubs, idx); err != nil {
 				once.Do(func() {
 					first = err
 					cancel() // the other channels stop too: less is stored
 				})
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return first

@@ -177,9 +177,7 @@ func TestStreamNodesAgree(t *testing.T) {
 	var wg sync.WaitGroup
 	var published atomic.Int64
 	for n, s := range streams {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := 0; i < perNode; i++ {
 				pubs := []Pub{{Channel: channels[i%3], Data: fmt.Appendf(nil, `"n%d-%d"`, n, i)}}
 				if i%5 == 4 { // a batch over two channels, one of them twice
@@ -193,11 +191,9 @@ func TestStreamNodesAgree(t *testing.T) {
 				}
 				published.Add(int64(len(pubs)))
 			}
-		}()
+		})
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for i := range plain {
 			if _, err := js.Publish(ctx, "odin."+channels[i%3], fmt.Appendf(nil, `"plain-%d"`, i)); err != nil {
 				t.Errorf("plain publish: %v", err)
@@ -205,7 +201,7 @@ func TestStreamNodesAgree(t *testing.T) {
 			}
 			published.Add(1)
 		}
-	}()
+	})
 	wg.Wait()
 	if t.Failed() {
 		return

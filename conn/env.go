@@ -67,11 +67,9 @@ func NewEnv(cfg Config, writers int, h Handler, set *metrics.Set) *Env {
 // Start runs the writer goroutines.
 func (e *Env) Start() {
 	for _, w := range e.writers {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
+		e.wg.Go(func() {
 			w.run(e.stop)
-		}()
+		})
 	}
 }
 

@@ -182,15 +182,13 @@ func TestCommandBucketConcurrent(t *testing.T) {
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 100 {
 				if b.Take(now) == Allowed {
 					allowed.Add(1)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := allowed.Load(); n != 40 {

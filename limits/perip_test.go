@@ -77,9 +77,7 @@ func TestPerIPNoLeak(t *testing.T) {
 	p := NewPerIP(3)
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(g), 1))
 			var held []netip.Addr
 			for range 5000 {
@@ -97,7 +95,7 @@ func TestPerIPNoLeak(t *testing.T) {
 			for _, ip := range held {
 				p.Release(ip)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if n := p.Groups(); n != 0 {

@@ -122,9 +122,7 @@ func TestRecoveryRacingPublications(t *testing.T) {
 	for iter := 0; iter < 20; iter++ {
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
-		wg.Add(1)
-		go func() { // publications keep arriving during the replay
-			defer wg.Done()
+		wg.Go(func() { // publications keep arriving during the replay
 			for i := 0; ; i++ {
 				select {
 				case <-stop:
@@ -136,7 +134,7 @@ func TestRecoveryRacingPublications(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 		r := dial(t, s)
 		ack := r.subscribeSince("r", ch, epoch, since)
 		if ack.Recovered == nil || !*ack.Recovered {

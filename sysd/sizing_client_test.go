@@ -36,9 +36,7 @@ func dialAll(t *testing.T, addr string, n int, channel func(int) string) []*wsCo
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= n {
@@ -51,7 +49,7 @@ func dialAll(t *testing.T, addr string, n int, channel func(int) string) []*wsCo
 				}
 				conns[i] = c
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -110,16 +110,14 @@ func BenchmarkSetMassLeave(b *testing.B) {
 					// Two leaving goroutines, as nbio's executors close
 					// connections in parallel.
 					for part := 0; part < 2; part++ {
-						wg.Add(1)
-						go func() {
-							defer wg.Done()
+						wg.Go(func() {
 							for j := part; j < n; j += 2 {
 								s.Remove(cs[j], hs[j])
 								if j%20 == 0 {
 									s.Walk(func(*Client) {})
 								}
 							}
-						}()
+						})
 					}
 					wg.Wait()
 				}
