@@ -64,12 +64,12 @@ func TestTickerOptions(t *testing.T) {
 }
 
 func TestCompareConflation(t *testing.T) {
-	a := &result{Label: "ticker", Publish: &publishResult{PubsPerSec: 1000, DeliveredPerSec: 100000, ServerCores: 0.3, ServerWritesPerSec: 100000,
+	a := &result{Label: "ticker", Publish: &publishResult{PubsPerSec: 1000, DeliveredPerSec: 100000, cores: cores{ServerCores: 0.3}, ServerWritesPerSec: 100000,
 		DeliveriesPerWrite: 1, Latency: latency{P50: 60, P99: 110}}}
 	b := &result{Label: "ticker-no-conflation", Hot: &hotResult{Steps: []hotStep{
-		{PubsPerSec: 100, DeliveredPerSec: 1e6, ServerCores: 0.9, KeptUp: true},
-		{PubsPerSec: 250, DeliveredPerSec: 2.5e6, ServerCores: 1, KeptUp: true, Latency: latency{P50: 100, P99: 200}},
-		{PubsPerSec: 380, DeliveredPerSec: 2e6, ServerCores: 1},
+		{PubsPerSec: 100, DeliveredPerSec: 1e6, cores: cores{ServerCores: 0.9}, KeptUp: true},
+		{PubsPerSec: 250, DeliveredPerSec: 2.5e6, cores: cores{ServerCores: 1}, KeptUp: true, Latency: latency{P50: 100, P99: 200}},
+		{PubsPerSec: 380, DeliveredPerSec: 2e6, cores: cores{ServerCores: 1}},
 	}}}
 	o := &options{Companion: true, Conns: 10000}
 	c := compareRuns(o, []*result{a, b})

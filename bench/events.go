@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -42,6 +43,22 @@ func (c *coordinator) handle(s snapshot) error {
 }
 
 // sum adds a field over the latest snapshots.
+// total sums the latest snapshots' counters: every int64 field, added
+// field by field; the other fields stay zero.
+func (c *coordinator) total() snapshot {
+	var t snapshot
+	tv := reflect.ValueOf(&t).Elem()
+	for i := range c.latest {
+		sv := reflect.ValueOf(&c.latest[i]).Elem()
+		for f := range tv.NumField() {
+			if tf := tv.Field(f); tf.Kind() == reflect.Int64 {
+				tf.SetInt(tf.Int() + sv.Field(f).Int())
+			}
+		}
+	}
+	return t
+}
+
 func (c *coordinator) sum(f func(*snapshot) int64) int64 {
 	var n int64
 	for i := range c.latest {

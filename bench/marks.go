@@ -4,13 +4,10 @@ import "time"
 
 // mark is the state of every counter at one moment.
 type mark struct {
-	at                              time.Time
-	received, reads, acked, failed  int64
-	obsReceived                     int64 // by observers
-	dropped, redialDone, redialFail int64 // storm
-	bytesIn                         int64 // read by the clients
-	churnDone, churnFailed          int64
-	open                            int64
+	at time.Time
+	// load is the load processes' latest snapshots summed: their counters
+	// (every int64 field); nothing else of it is set.
+	load                            snapshot
 	pubAccepted, pubSent, pubFailed int64
 	expected                        int64
 	srv                             procSample
@@ -23,27 +20,13 @@ type mark struct {
 	softirqCPU                          float64    // the ksoftirqd threads'
 	cpus                                []cpuTimes // the machine's, from /proc/stat
 	closes1008                          int64
-	gaps                                int64
 	scrapes                             int64 // the coordinator's /metrics scrapes so far
 }
 
 // mark reads every counter now (the load processes' as of their latest
 // snapshot).
 func (c *coordinator) mark() mark {
-	m := mark{at: time.Now(), scrapes: c.scrapes}
-	m.received = c.sum(func(s *snapshot) int64 { return s.Received })
-	m.obsReceived = c.sum(func(s *snapshot) int64 { return s.ObsReceived })
-	m.dropped = c.sum(func(s *snapshot) int64 { return s.Dropped })
-	m.redialDone = c.sum(func(s *snapshot) int64 { return s.RedialDone })
-	m.redialFail = c.sum(func(s *snapshot) int64 { return s.RedialFailed })
-	m.reads = c.sum(func(s *snapshot) int64 { return s.Reads })
-	m.bytesIn = c.sum(func(s *snapshot) int64 { return s.BytesIn })
-	m.acked = c.sum(func(s *snapshot) int64 { return s.Acked })
-	m.failed = c.sum(func(s *snapshot) int64 { return s.Failed })
-	m.open = c.sum(func(s *snapshot) int64 { return s.Open })
-	m.gaps = c.sum(func(s *snapshot) int64 { return s.Gaps })
-	m.churnDone = c.sum(func(s *snapshot) int64 { return s.ChurnDone })
-	m.churnFailed = c.sum(func(s *snapshot) int64 { return s.ChurnFailed })
+	m := mark{at: time.Now(), load: c.total(), scrapes: c.scrapes}
 	m.closes1008 = c.sum(func(s *snapshot) int64 { return s.Closes["1008 slow consumer"] })
 	if c.pub != nil {
 		m.pubAccepted, m.pubSent, m.pubFailed = c.pub.accepted.Load(), c.pub.sent.Load(), c.pub.failed.Load()

@@ -33,13 +33,11 @@ func (c *coordinator) churn() error {
 	}
 	sp := span{m0, m1}
 	r := &churnResult{
-		Reconnects:     sp.delta(func(m mark) int64 { return m.churnDone }),
-		Failed:         sp.delta(func(m mark) int64 { return m.churnFailed }),
+		Reconnects:     sp.delta(func(m mark) int64 { return m.load.ChurnDone }),
+		Failed:         sp.delta(func(m mark) int64 { return m.load.ChurnFailed }),
 		Seconds:        sp.secs(),
 		ConnectLatency: summarize(c.connHist),
-		ServerCores:    sp.serverCores(),
-		LoadCores:      sp.loadCores(),
-		OtherCores:     sp.otherCores(),
+		cores:          sp.cores(),
 	}
 	r.PerSec = ratio(float64(r.Reconnects), r.Seconds)
 	c.res.Churn = r

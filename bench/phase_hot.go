@@ -46,13 +46,8 @@ func (c *coordinator) hot() error {
 			Rate:               rate,
 			PubsPerSec:         sp.per(func(m mark) int64 { return m.pubAccepted }),
 			ExpectedPerSec:     sp.per(func(m mark) int64 { return m.expected }),
-			DeliveredPerSec:    sp.per(func(m mark) int64 { return m.received }),
-			ServerCores:        sp.serverCores(),
-			LoadCores:          sp.loadCores(),
-			SoftirqCores:       sp.softirqCores(),
-			IRQCores:           sp.irqCores(),
-			OtherCores:         sp.otherCores(),
-			CPUBusy:            sp.cpuBusy(),
+			DeliveredPerSec:    sp.per(func(m mark) int64 { return m.load.Received }),
+			cores:              sp.cores(),
 			Latency:            summarize(c.phaseHist),
 			SlowConsumerCloses: sp.delta(func(m mark) int64 { return m.closes1008 }),
 		}
@@ -60,7 +55,7 @@ func (c *coordinator) hot() error {
 		st.WrittenPerSec = sp.writtenPerSec(span{first, m1}.meanFrame())
 		if w := sp.serverWrites(); w >= 0 {
 			st.ServerWritesPerSec = float64(w) / sp.secs()
-			st.DeliveriesPerWrite = ratio(float64(sp.delta(func(m mark) int64 { return m.received })), float64(w))
+			st.DeliveriesPerWrite = ratio(float64(sp.delta(func(m mark) int64 { return m.load.Received })), float64(w))
 		}
 		switch {
 		case st.SlowConsumerCloses > 0:

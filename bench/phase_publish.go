@@ -37,9 +37,9 @@ const drainStall = 2 * time.Second
 func (c *coordinator) drain(m0 mark) error {
 	owed := c.pub.expected.Load() - m0.expected
 	deadline := time.Now().Add(c.o.Drain)
-	got := func() int64 { return c.sum(func(s *snapshot) int64 { return s.Received }) - m0.received }
+	got := func() int64 { return c.sum(func(s *snapshot) int64 { return s.Received }) - m0.load.Received }
 	if c.o.isStorm() { // what is owed is the observers'
-		got = func() int64 { return c.sum(func(s *snapshot) int64 { return s.ObsReceived }) - m0.obsReceived }
+		got = func() int64 { return c.sum(func(s *snapshot) int64 { return s.ObsReceived }) - m0.load.ObsReceived }
 	}
 	last, lastChange := got(), time.Now()
 	for {
@@ -109,23 +109,17 @@ func (c *coordinator) publish() error {
 		PubsPerSec:         win.per(func(m mark) int64 { return m.pubAccepted }),
 		PubFailed:          all.delta(func(m mark) int64 { return m.pubFailed }),
 		ExpectedPerSec:     win.per(func(m mark) int64 { return m.expected }),
-		DeliveredPerSec:    win.per(func(m mark) int64 { return m.received }),
+		DeliveredPerSec:    win.per(func(m mark) int64 { return m.load.Received }),
 		Expected:           all.delta(func(m mark) int64 { return m.expected }),
-		Received:           all.delta(func(m mark) int64 { return m.received }),
-		ServerCores:        win.serverCores(),
-		ClientReadsPerSec:  win.per(func(m mark) int64 { return m.reads }),
-		LoadCores:          win.loadCores(),
-		MachineCores:       win.machineCores(),
-		SoftirqCores:       win.softirqCores(),
-		IRQCores:           win.irqCores(),
-		OtherCores:         win.otherCores(),
-		CPUBusy:            win.cpuBusy(),
+		Received:           all.delta(func(m mark) int64 { return m.load.Received }),
+		cores:              win.cores(),
+		ClientReadsPerSec:  win.per(func(m mark) int64 { return m.load.Reads }),
 		Latency:            summarize(c.phaseHist),
 		SlowConsumerCloses: all.delta(func(m mark) int64 { return m.closes1008 }),
 	}
 	r.CPUPerDeliveryUS = ratio(all.serverCPU()*1e6, float64(r.Received))
 	r.LoadPerDeliveryUS = ratio((m2.loadCPU-m0.loadCPU)*1e6, float64(r.Received))
-	r.FramesPerRead = ratio(float64(all.delta(func(m mark) int64 { return m.received })), float64(all.delta(func(m mark) int64 { return m.reads })))
+	r.FramesPerRead = ratio(float64(all.delta(func(m mark) int64 { return m.load.Received })), float64(all.delta(func(m mark) int64 { return m.load.Reads })))
 	if w := win.serverWrites(); w >= 0 {
 		r.ServerWritesPerSec = float64(w) / win.secs()
 	}

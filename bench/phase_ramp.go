@@ -21,7 +21,7 @@ func (c *coordinator) grow(i, n int) error {
 		return err
 	}
 	if !o.Quiet {
-		c.barBase = m0.acked + m0.failed
+		c.barBase = m0.load.Acked + m0.load.Failed
 		c.bar = progressbar.NewOptions(n-prev,
 			progressbar.OptionSetWriter(os.Stderr),
 			progressbar.OptionSetDescription(fmt.Sprintf("%s: connecting %d..%d", o.Label, prev, n)),
@@ -51,13 +51,11 @@ func (c *coordinator) grow(i, n int) error {
 	sp := span{m0, m1}
 	st := stageResult{
 		Target:         n,
-		Connected:      sp.delta(func(m mark) int64 { return m.acked }),
-		Failed:         sp.delta(func(m mark) int64 { return m.failed }),
+		Connected:      sp.delta(func(m mark) int64 { return m.load.Acked }),
+		Failed:         sp.delta(func(m mark) int64 { return m.load.Failed }),
 		Seconds:        sp.secs(),
 		ConnectLatency: summarize(c.connHist),
-		ServerCores:    sp.serverCores(),
-		LoadCores:      sp.loadCores(),
-		OtherCores:     sp.otherCores(),
+		cores:          sp.cores(),
 	}
 	st.ConnectsPerSec = ratio(float64(st.Connected), st.Seconds)
 	c.phase = "settle"
@@ -68,7 +66,7 @@ func (c *coordinator) grow(i, n int) error {
 	if err != nil {
 		return err
 	}
-	st.Open = m2.open
+	st.Open = m2.load.Open
 	if m2.srvOK {
 		st.ServerRSSKB = m2.srv.RSSKB
 		if st.Open > 0 {

@@ -57,27 +57,25 @@ type stageResult struct {
 	Seconds        float64 `json:"seconds"`
 	ConnectsPerSec float64 `json:"connects_per_s"`
 	ConnectLatency latency `json:"connect_latency"` // dial start to subscription ack
-	ServerCores    float64 `json:"server_cores"`    // during the ramp
-	LoadCores      float64 `json:"load_cores"`
-	OtherCores     float64 `json:"other_cores"`
-	ServerRSSKB    int64   `json:"server_rss_kb"` // after the settle
-	KBPerConn      float64 `json:"kb_per_conn"`   // (RSS - RSS at start) / open
-	HeapInuseKB    int64   `json:"heap_inuse_kb"` // go_memstats_heap_inuse_bytes, if exported
-	LoadRSSKB      int64   `json:"load_rss_kb"`   // all load processes
+	cores
+	ServerRSSKB int64   `json:"server_rss_kb"` // after the settle
+	KBPerConn   float64 `json:"kb_per_conn"`   // (RSS - RSS at start) / open
+	HeapInuseKB int64   `json:"heap_inuse_kb"` // go_memstats_heap_inuse_bytes, if exported
+	LoadRSSKB   int64   `json:"load_rss_kb"`   // all load processes
 }
 
 // publishResult is a constant-rate publishing phase, then the drain.
 type publishResult struct {
-	Seconds            float64 `json:"seconds"` // publishing window
-	DrainSeconds       float64 `json:"drain_seconds"`
-	RateTarget         float64 `json:"rate_target"`
-	PubsPerSec         float64 `json:"pubs_per_s"` // accepted
-	PubFailed          int64   `json:"pub_failed"`
-	ExpectedPerSec     float64 `json:"expected_per_s"`
-	DeliveredPerSec    float64 `json:"delivered_per_s"` // received by the clients in the window
-	Expected           int64   `json:"expected"`        // owed by the publications of the phase
-	Received           int64   `json:"received"`        // window + drain
-	ServerCores        float64 `json:"server_cores"`    // window
+	Seconds         float64 `json:"seconds"` // publishing window
+	DrainSeconds    float64 `json:"drain_seconds"`
+	RateTarget      float64 `json:"rate_target"`
+	PubsPerSec      float64 `json:"pubs_per_s"` // accepted
+	PubFailed       int64   `json:"pub_failed"`
+	ExpectedPerSec  float64 `json:"expected_per_s"`
+	DeliveredPerSec float64 `json:"delivered_per_s"` // received by the clients in the window
+	Expected        int64   `json:"expected"`        // owed by the publications of the phase
+	Received        int64   `json:"received"`        // window + drain
+	cores
 	CPUPerDeliveryUS   float64 `json:"server_cpu_us_per_delivery"`
 	ServerWritesPerSec float64 `json:"server_writes_per_s"`
 	SyscallsPerSec     float64 `json:"server_write_syscalls_per_s"`
@@ -86,42 +84,31 @@ type publishResult struct {
 	// ServerWrittenPerSec is deliveries/s the server handed to the kernel in
 	// the window (bytes out / MeanFrameBytes): above DeliveredPerSec, the
 	// clients fell behind the server.
-	ServerWrittenPerSec float64   `json:"server_written_per_s"`
-	MeanFrameBytes      float64   `json:"mean_frame_bytes"`
-	ServerDeliveries    float64   `json:"server_deliveries"` // wsfan_deliveries_total delta (enqueued)
-	ClientReadsPerSec   float64   `json:"client_reads_per_s"`
-	FramesPerRead       float64   `json:"frames_per_read"`
-	LoadCores           float64   `json:"load_cores"`
-	LoadPerDeliveryUS   float64   `json:"load_cpu_us_per_delivery"`
-	MachineCores        float64   `json:"machine_cores"`
-	SoftirqCores        float64   `json:"softirq_cores"` // ksoftirqd threads
-	IRQCores            float64   `json:"irq_cores"`     // interrupt context
-	OtherCores          float64   `json:"other_cores"`   // machine - server - load - softirq
-	CPUBusy             []float64 `json:"cpu_busy"`
-	Latency             latency   `json:"latency"`
-	SlowConsumerCloses  int64     `json:"slow_consumer_closes"`
+	ServerWrittenPerSec float64 `json:"server_written_per_s"`
+	MeanFrameBytes      float64 `json:"mean_frame_bytes"`
+	ServerDeliveries    float64 `json:"server_deliveries"` // wsfan_deliveries_total delta (enqueued)
+	ClientReadsPerSec   float64 `json:"client_reads_per_s"`
+	FramesPerRead       float64 `json:"frames_per_read"`
+	LoadPerDeliveryUS   float64 `json:"load_cpu_us_per_delivery"`
+	Latency             latency `json:"latency"`
+	SlowConsumerCloses  int64   `json:"slow_consumer_closes"`
 }
 
 // hotStep is one rate step of the hot scenario.
 type hotStep struct {
-	Rate               float64   `json:"rate"`
-	PubsPerSec         float64   `json:"pubs_per_s"`
-	ExpectedPerSec     float64   `json:"expected_per_s"`
-	DeliveredPerSec    float64   `json:"delivered_per_s"`
-	Ratio              float64   `json:"ratio"`
-	WrittenPerSec      float64   `json:"server_written_per_s"` // bytes out / mean frame size
-	ServerCores        float64   `json:"server_cores"`
-	LoadCores          float64   `json:"load_cores"`
-	ServerWritesPerSec float64   `json:"server_writes_per_s"`
-	DeliveriesPerWrite float64   `json:"deliveries_per_write"`
-	SoftirqCores       float64   `json:"softirq_cores"`
-	IRQCores           float64   `json:"irq_cores"`
-	OtherCores         float64   `json:"other_cores"`
-	CPUBusy            []float64 `json:"cpu_busy"`
-	Latency            latency   `json:"latency"`
-	SlowConsumerCloses int64     `json:"slow_consumer_closes"`
-	KeptUp             bool      `json:"kept_up"`
-	Why                string    `json:"why,omitempty"` // why it did not keep up
+	Rate            float64 `json:"rate"`
+	PubsPerSec      float64 `json:"pubs_per_s"`
+	ExpectedPerSec  float64 `json:"expected_per_s"`
+	DeliveredPerSec float64 `json:"delivered_per_s"`
+	Ratio           float64 `json:"ratio"`
+	WrittenPerSec   float64 `json:"server_written_per_s"` // bytes out / mean frame size
+	cores
+	ServerWritesPerSec float64 `json:"server_writes_per_s"`
+	DeliveriesPerWrite float64 `json:"deliveries_per_write"`
+	Latency            latency `json:"latency"`
+	SlowConsumerCloses int64   `json:"slow_consumer_closes"`
+	KeptUp             bool    `json:"kept_up"`
+	Why                string  `json:"why,omitempty"` // why it did not keep up
 }
 
 type hotResult struct {
@@ -141,9 +128,7 @@ type churnResult struct {
 	Seconds        float64 `json:"seconds"`
 	PerSec         float64 `json:"reconnects_per_s"`
 	ConnectLatency latency `json:"connect_latency"`
-	ServerCores    float64 `json:"server_cores"`
-	LoadCores      float64 `json:"load_cores"`
-	OtherCores     float64 `json:"other_cores"`
+	cores
 }
 
 // endResult is the server after every connection left.
@@ -159,30 +144,24 @@ type endResult struct {
 
 // point is one sample of the time series.
 type point struct {
-	T                 float64   `json:"t"`
-	Phase             string    `json:"phase"`
-	Open              int64     `json:"open"`
-	ConnectsPerSec    float64   `json:"connects_per_s"` // subscribed (acked) connections per second
-	PubsPerSec        float64   `json:"pubs_per_s"`
-	ExpectedPerSec    float64   `json:"expected_per_s"`
-	DeliveredPerSec   float64   `json:"delivered_per_s"`
-	P50               float64   `json:"p50_ms"`
-	P99               float64   `json:"p99_ms"`
-	P999              float64   `json:"p999_ms"`
-	Max               float64   `json:"max_ms"`
-	ServerCores       float64   `json:"server_cores"`
-	LoadCores         float64   `json:"load_cores"`
-	MachineCores      float64   `json:"machine_cores"`
-	SoftirqCores      float64   `json:"softirq_cores"`
-	IRQCores          float64   `json:"irq_cores"`
-	OtherCores        float64   `json:"other_cores"`
-	CPUBusy           []float64 `json:"cpu_busy"` // per CPU, 0..1
-	ServerRSSMB       float64   `json:"server_rss_mb"`
-	WritesPerSec      float64   `json:"server_writes_per_s"`
-	ServerBytesPerSec float64   `json:"server_bytes_out_per_s"`
-	ClientBytesPerSec float64   `json:"client_bytes_in_per_s"`
-	SyscallsPerSec    float64   `json:"server_write_syscalls_per_s"`
-	ReadsPerSec       float64   `json:"client_reads_per_s"`
+	T               float64 `json:"t"`
+	Phase           string  `json:"phase"`
+	Open            int64   `json:"open"`
+	ConnectsPerSec  float64 `json:"connects_per_s"` // subscribed (acked) connections per second
+	PubsPerSec      float64 `json:"pubs_per_s"`
+	ExpectedPerSec  float64 `json:"expected_per_s"`
+	DeliveredPerSec float64 `json:"delivered_per_s"`
+	P50             float64 `json:"p50_ms"`
+	P99             float64 `json:"p99_ms"`
+	P999            float64 `json:"p999_ms"`
+	Max             float64 `json:"max_ms"`
+	cores
+	ServerRSSMB       float64 `json:"server_rss_mb"`
+	WritesPerSec      float64 `json:"server_writes_per_s"`
+	ServerBytesPerSec float64 `json:"server_bytes_out_per_s"`
+	ClientBytesPerSec float64 `json:"client_bytes_in_per_s"`
+	SyscallsPerSec    float64 `json:"server_write_syscalls_per_s"`
+	ReadsPerSec       float64 `json:"client_reads_per_s"`
 }
 
 func newResult(o *options) *result {
@@ -208,6 +187,30 @@ func (s span) delta(f func(m mark) int64) int64 { return f(s.b) - f(s.a) }
 
 // serverCPU is the server's CPU seconds between the marks: from its CPU
 // clock (ns resolution) when both marks have it, else from /proc ticks.
+// cores is where a span's CPU went, in cores (CPU seconds per second).
+type cores struct {
+	ServerCores  float64   `json:"server_cores"`
+	LoadCores    float64   `json:"load_cores"`    // all load processes
+	MachineCores float64   `json:"machine_cores"` // every CPU's busy time
+	SoftirqCores float64   `json:"softirq_cores"` // ksoftirqd threads
+	IRQCores     float64   `json:"irq_cores"`     // interrupt context
+	OtherCores   float64   `json:"other_cores"`   // machine - server - load - softirq
+	CPUBusy      []float64 `json:"cpu_busy"`      // per CPU, 0..1
+}
+
+// cores is the span's CPU use.
+func (s span) cores() cores {
+	return cores{
+		ServerCores:  s.serverCores(),
+		LoadCores:    s.loadCores(),
+		MachineCores: s.machineCores(),
+		SoftirqCores: s.softirqCores(),
+		IRQCores:     s.irqCores(),
+		OtherCores:   s.otherCores(),
+		CPUBusy:      s.cpuBusy(),
+	}
+}
+
 func (s span) serverCPU() float64 {
 	if !s.a.srvOK || !s.b.srvOK {
 		return 0
@@ -314,7 +317,7 @@ func (s span) syscallWrites() int64 {
 // meanFrame is the mean bytes the clients read per delivery between the
 // marks (frames of other kinds are few); 0 when nothing was delivered.
 func (s span) meanFrame() float64 {
-	return ratio(float64(s.delta(func(m mark) int64 { return m.bytesIn })), float64(s.delta(func(m mark) int64 { return m.received })))
+	return ratio(float64(s.delta(func(m mark) int64 { return m.load.BytesIn })), float64(s.delta(func(m mark) int64 { return m.load.Received })))
 }
 
 // writtenPerSec estimates the deliveries per second the server handed to
@@ -349,21 +352,15 @@ func pointBetween(a, b mark, start time.Time, phase string) point {
 	p := point{
 		T:                 b.at.Sub(start).Seconds(),
 		Phase:             phase,
-		Open:              b.open,
-		ConnectsPerSec:    s.per(func(m mark) int64 { return m.acked }),
+		Open:              b.load.Open,
+		ConnectsPerSec:    s.per(func(m mark) int64 { return m.load.Acked }),
 		PubsPerSec:        s.per(func(m mark) int64 { return m.pubAccepted }),
 		ExpectedPerSec:    s.per(func(m mark) int64 { return m.expected }),
-		DeliveredPerSec:   s.per(func(m mark) int64 { return m.received }),
-		ServerCores:       s.serverCores(),
-		LoadCores:         s.loadCores(),
-		ReadsPerSec:       s.per(func(m mark) int64 { return m.reads }),
-		ClientBytesPerSec: s.per(func(m mark) int64 { return m.bytesIn }),
+		DeliveredPerSec:   s.per(func(m mark) int64 { return m.load.Received }),
+		cores:             s.cores(),
+		ReadsPerSec:       s.per(func(m mark) int64 { return m.load.Reads }),
+		ClientBytesPerSec: s.per(func(m mark) int64 { return m.load.BytesIn }),
 		ServerBytesPerSec: s.metricDelta(func(m mark) float64 { return m.bytesOut }) / max(s.secs(), 1e-9),
-		MachineCores:      s.machineCores(),
-		SoftirqCores:      s.softirqCores(),
-		IRQCores:          s.irqCores(),
-		OtherCores:        s.otherCores(),
-		CPUBusy:           s.cpuBusy(),
 	}
 	if b.srvOK {
 		p.ServerRSSMB = float64(b.srv.RSSKB) / 1024

@@ -82,9 +82,7 @@ func (c *coordinator) window(a, b mark) stormWindow {
 	w := stormWindow{
 		Seconds:      sp.secs(),
 		ServerCPU:    sp.serverCPU(),
-		ServerCores:  sp.serverCores(),
-		LoadCores:    sp.loadCores(),
-		OtherCores:   sp.otherCores(),
+		cores:        sp.cores(),
 		Deliveries:   sp.metricDelta(func(m mark) float64 { return m.srvDeliveries }),
 		Publications: sp.delta(func(m mark) int64 { return m.pubAccepted }),
 		Latency:      summarize(c.obsHist),
@@ -123,7 +121,7 @@ func (c *coordinator) stormRound(leaving int, steady *stormWindow) (stormRound, 
 	if err != nil {
 		return r, err
 	}
-	r.Disconnect = c.stormPhase(m0, m1, m1.dropped-m0.dropped, 0, perDelivery)
+	r.Disconnect = c.stormPhase(m0, m1, m1.load.Dropped-m0.load.Dropped, 0, perDelivery)
 	r.Disconnect.ClientSeconds, r.Disconnect.Gauges = clientDone, g
 
 	c.phase = "reconnect"
@@ -144,7 +142,7 @@ func (c *coordinator) stormRound(leaving int, steady *stormWindow) (stormRound, 
 	if err != nil {
 		return r, err
 	}
-	r.Reconnect = c.stormPhase(m1, m2, m2.redialDone-m1.redialDone, m2.redialFail-m1.redialFail, perDelivery)
+	r.Reconnect = c.stormPhase(m1, m2, m2.load.RedialDone-m1.load.RedialDone, m2.load.RedialFailed-m1.load.RedialFailed, perDelivery)
 	r.Reconnect.ClientSeconds, r.Reconnect.Gauges = clientDone, g
 	r.Reconnect.ConnectLatency = summarize(c.connHist)
 	if err := c.refresh(); err != nil { // the observers' latest latencies

@@ -33,11 +33,9 @@ type stormStage struct {
 
 // stormWindow is a stretch of time on the server and the observers.
 type stormWindow struct {
-	Seconds          float64 `json:"seconds"`
-	ServerCPU        float64 `json:"server_cpu_s"`
-	ServerCores      float64 `json:"server_cores"`
-	LoadCores        float64 `json:"load_cores"`
-	OtherCores       float64 `json:"other_cores"`
+	Seconds   float64 `json:"seconds"`
+	ServerCPU float64 `json:"server_cpu_s"`
+	cores
 	Deliveries       float64 `json:"server_deliveries"` // wsfan_deliveries_total delta
 	CPUPerDeliveryUS float64 `json:"server_cpu_us_per_delivery"`
 	Publications     int64   `json:"publications"`
