@@ -4,15 +4,13 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { test } from "node:test";
-import { connected, newClient, watch } from "./support/client.js";
-import { startFake } from "./support/fake.js";
+import { connected, fakeClient, newClient, watch } from "./support/client.js";
 
 /** setup starts a fake server, closed after the test, and a client of it. */
-async function setup(t, options) {
-  const fake = await startFake();
-  t.after(() => fake.close());
-  return { fake, ...newClient(t, fake.url, options) };
-}
+const setup = fakeClient;
+
+/** backoff is options for reconnect delays from min to max ms (max: min), without heartbeats. */
+const backoff = (min, max = min) => ({ minReconnectDelay: min, maxReconnectDelay: max, heartbeatInterval: 0 });
 
 /** gaps returns the times between consecutive "connecting" states, ms. */
 function attemptIntervals(states) {
@@ -114,10 +112,8 @@ test("backoff: every delay in [minReconnectDelay, maxReconnectDelay], growing to
 
 test("the backoff resets after a connection that stayed up, not after one that failed at once", async (t) => {
   const { fake, client, states } = await setup(t, {
-    minReconnectDelay: 40,
-    maxReconnectDelay: 2000,
+    ...backoff(40, 2000),
     resetBackoffAfter: 300,
-    heartbeatInterval: 0,
     random: () => 0.999,
   });
   client.connect();
@@ -139,9 +135,7 @@ test("the backoff resets after a connection that stayed up, not after one that f
 
 test("1009 is reported and retried with backoff, never in a tight loop", async (t) => {
   const { fake, client, states, errors } = await setup(t, {
-    minReconnectDelay: 30,
-    maxReconnectDelay: 400,
-    heartbeatInterval: 0,
+    ...backoff(30, 400),
     random: () => 0.999,
   });
   watch(client, "token.A.trade");
@@ -166,9 +160,7 @@ test("1008 token expired → a fresh token, at once; 1008 slow consumer, rate li
   let calls = 0;
   const { fake, client, states, errors } = await setup(t, {
     token: async () => `tok-${++calls}`,
-    minReconnectDelay: 600,
-    maxReconnectDelay: 600,
-    heartbeatInterval: 0,
+    ...backoff(600),
   });
   client.connect();
   let conn = await fake.connection(0);
@@ -204,9 +196,7 @@ test("a token function that fails is reported and retried", async (t) => {
       if (++calls === 1) throw new Error("auth service down");
       return "tok";
     },
-    minReconnectDelay: 10,
-    maxReconnectDelay: 20,
-    heartbeatInterval: 0,
+    ...backoff(10, 20),
   });
   client.connect();
   const conn = await fake.connection(0);
@@ -225,9 +215,7 @@ test("the online event retries at once instead of waiting out the backoff", asyn
     delete globalThis.removeEventListener;
   });
   const { fake, client, states } = await setup(t, {
-    minReconnectDelay: 60000,
-    maxReconnectDelay: 60000,
-    heartbeatInterval: 0,
+    ...backoff(60000),
   });
   client.connect();
   (await fake.connection(0)).close(1001, "shutdown");

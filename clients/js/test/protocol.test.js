@@ -3,17 +3,31 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { newClient, seqs, watch } from "./support/client.js";
-import { startFake } from "./support/fake.js";
+import { fakeClient, seqs, watch } from "./support/client.js";
 
 // No heartbeats unless a test wants them: commands are then exactly what
 // the test expects.
 const quiet = { heartbeatInterval: 0, minReconnectDelay: 10, maxReconnectDelay: 50 };
 
-async function setup(t, options = {}) {
-  const fake = await startFake();
-  t.after(() => fake.close());
-  return { fake, ...newClient(t, fake.url, { ...quiet, ...options }) };
+const setup = (t, options = {}) => fakeClient(t, { ...quiet, ...options });
+
+/**
+ * watching sets up a client watching channels (one watch each, in order)
+ * and connects it; conn is its first connection.
+ */
+async function watching(t, ...channels) {
+  const c = await setup(t);
+  c.watched = channels.map((ch) => watch(c.client, ch));
+  c.client.connect();
+  c.conn = await c.fake.connection(0);
+  return c;
+}
+
+/** live is watching, with the first subscribe acknowledged. */
+async function live(t, ...channels) {
+  const c = await watching(t, ...channels);
+  c.conn.ack(await c.conn.command(0));
+  return c;
 }
 
 test("subscribes of one tick go out as one command; later ones as another", async (t) => {
@@ -134,11 +148,8 @@ test("a new epoch (server restart) → onGap reset, then the new numbering is fo
 });
 
 test("recovered:false over several channels: the replayed one is recovered, the fence reports the other", async (t) => {
-  const { fake, client } = await setup(t);
-  const a = watch(client, "token.A.trade");
-  const b = watch(client, "token.B.trade");
-  client.connect();
-  let conn = await fake.connection(0);
+  const { fake, watched: [a, b], ...c } = await watching(t, "token.A.trade", "token.B.trade");
+  let conn = c.conn;
   conn.ack(await conn.command(0), {
     positions: [
       { channel: "token.A.trade", epoch: "E1", seq: 10 },
@@ -174,11 +185,7 @@ test("recovered:false over several channels: the replayed one is recovered, the 
 });
 
 test("live seq jumps: onGap once per gap; conflated explains skipped seqs; duplicates dropped", async (t) => {
-  const { fake, client } = await setup(t);
-  const w = watch(client, "token.X.ticker");
-  client.connect();
-  const conn = await fake.connection(0);
-  conn.ack(await conn.command(0));
+  const { conn, watched: [w] } = await live(t, "token.X.ticker");
   conn.message("token.X.ticker", 1, {});
   conn.message("token.X.ticker", 4, {}, { conflated: 2 }); // replaced 2 and 3: no gap
   conn.message("token.X.ticker", 4, {}); // duplicate
@@ -199,12 +206,7 @@ test("live seq jumps: onGap once per gap; conflated explains skipped seqs; dupli
 });
 
 test("pattern subscriptions track each channel's seq; overlapping subscriptions each get the message", async (t) => {
-  const { fake, client } = await setup(t);
-  const p = watch(client, "token.*.trade");
-  const e = watch(client, "token.A.trade");
-  client.connect();
-  const conn = await fake.connection(0);
-  conn.ack(await conn.command(0));
+  const { client, conn, watched: [p, e] } = await live(t, "token.*.trade", "token.A.trade");
   conn.message("token.A.trade", 1, { n: 1 });
   conn.message("token.B.trade", 7, { n: 2 });
   conn.message("token.A.trade", 2, { n: 3 });
@@ -218,11 +220,8 @@ test("pattern subscriptions track each channel's seq; overlapping subscriptions 
 });
 
 test("rejected channels → onError with the server's code; never re-sent", async (t) => {
-  const { fake, client } = await setup(t);
-  const ok = watch(client, "token.A.trade");
-  const bad = watch(client, "user.43.>");
-  client.connect();
-  let conn = await fake.connection(0);
+  const { fake, client, watched: [ok, bad], ...c } = await watching(t, "token.A.trade", "user.43.>");
+  let conn = c.conn;
   const cmd = await conn.command(0);
   conn.send({
     type: "subscription_ack",
@@ -242,11 +241,7 @@ test("rejected channels → onError with the server's code; never re-sent", asyn
 });
 
 test("bad input from the network is reported via error and never thrown; delivery goes on", async (t) => {
-  const { fake, client, errors } = await setup(t);
-  const w = watch(client, "token.A.trade");
-  client.connect();
-  const conn = await fake.connection(0);
-  conn.ack(await conn.command(0));
+  const { fake, client, conn, errors, watched: [w] } = await live(t, "token.A.trade");
   conn.send("not json {");
   conn.send("[1,2]");
   conn.send({ type: "surprise", data: 1 });

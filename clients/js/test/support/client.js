@@ -3,6 +3,7 @@
 
 import WebSocket from "ws";
 import { Client } from "../../src/index.js";
+import { startFake } from "./fake.js";
 import { Recorder } from "./recorder.js";
 
 /**
@@ -18,6 +19,13 @@ export function newClient(t, url, options = {}) {
   client.on("error", errors.fn);
   t.after(() => client.close());
   return { client, states, errors };
+}
+
+/** fakeClient starts a fake server (fake.js) and a newClient of it; both close after t. */
+export async function fakeClient(t, options = {}) {
+  const fake = await startFake();
+  t.after(() => fake.close());
+  return { fake, ...newClient(t, fake.url, options) };
 }
 
 /**
