@@ -350,13 +350,20 @@ func TestTokenFromRequest(t *testing.T) {
 			t.Fatalf("TokenFromRequest(%q, %q) = %q; want %q", target, authz, got, want)
 		}
 	}
-	f("/ws", "", "")
-	f("/ws?token=abc.def.ghi", "", "abc.def.ghi")
-	f("/ws?x=1&token=abc&token=def", "", "abc")
-	f("/ws?token=a%2Eb", "", "a.b")
-	f("/ws?token=%zz", "", "")
-	f("/ws?tokens=abc", "", "")
-	f("/ws?token=", "", "")
+	// No Authorization header: the query's first token, unescaped.
+	query := func(target, want string) {
+		t.Helper()
+		f(target, "", want)
+	}
+	query("/ws", "")
+	query("/ws?token=abc.def.ghi", "abc.def.ghi")
+	query("/ws?x=1&token=abc&token=def", "abc")
+	query("/ws?token=a%2Eb", "a.b")
+	query("/ws?token=%zz", "")
+	query("/ws?tokens=abc", "")
+	query("/ws?token=", "")
+	// A Bearer header with a token wins over the query; another scheme, or
+	// none, leaves the query.
 	f("/ws", "Bearer abc.def.ghi", "abc.def.ghi")
 	f("/ws", "bearer  abc ", "abc")
 	f("/ws?token=q", "Bearer h", "h")

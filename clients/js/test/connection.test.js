@@ -214,9 +214,7 @@ test("the online event retries at once instead of waiting out the backoff", asyn
     delete globalThis.addEventListener;
     delete globalThis.removeEventListener;
   });
-  const { fake, client, states } = await setup(t, {
-    ...backoff(60000),
-  });
+  const { fake, client, states } = await setup(t, backoff(60000));
   client.connect();
   (await fake.connection(0)).close(1001, "shutdown");
   await states.until((s) => s.at(-1).state === "disconnected", 2000, "disconnected");
