@@ -42,7 +42,6 @@ func (c *coordinator) handle(s snapshot) error {
 	return nil
 }
 
-// sum adds a field over the latest snapshots.
 // total sums the latest snapshots' counters: every int64 field, added
 // field by field; the other fields stay zero.
 func (c *coordinator) total() snapshot {
@@ -59,6 +58,7 @@ func (c *coordinator) total() snapshot {
 	return t
 }
 
+// sum adds a field over the latest snapshots.
 func (c *coordinator) sum(f func(*snapshot) int64) int64 {
 	var n int64
 	for i := range c.latest {

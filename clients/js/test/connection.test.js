@@ -6,9 +6,6 @@ import { createServer } from "node:net";
 import { test } from "node:test";
 import { connected, fakeClient, newClient, watch } from "./support/client.js";
 
-/** setup starts a fake server, closed after the test, and a client of it. */
-const setup = fakeClient;
-
 /** backoff is options for reconnect delays from min to max ms (max: min), without heartbeats. */
 const backoff = (min, max = min) => ({ minReconnectDelay: min, maxReconnectDelay: max, heartbeatInterval: 0 });
 
@@ -28,7 +25,7 @@ async function refusedUrl() {
 }
 
 test("a heartbeat goes out after heartbeatInterval of silence; no frame within heartbeatTimeout → reconnect", async (t) => {
-  const { fake, client, errors } = await setup(t, {
+  const { fake, client, errors } = await fakeClient(t, {
     heartbeatInterval: 100,
     heartbeatTimeout: 100,
     minReconnectDelay: 10,
@@ -47,7 +44,7 @@ test("a heartbeat goes out after heartbeatInterval of silence; no frame within h
 });
 
 test("any frame proves liveness, a pong without id included", async (t) => {
-  const { fake, client } = await setup(t, { heartbeatInterval: 60, heartbeatTimeout: 60, minReconnectDelay: 10 });
+  const { fake, client } = await fakeClient(t, { heartbeatInterval: 60, heartbeatTimeout: 60, minReconnectDelay: 10 });
   client.connect();
   const conn = await fake.connection(0);
   // Answer five heartbeats, alternately with a pong and with other frames.
@@ -111,7 +108,7 @@ test("backoff: every delay in [minReconnectDelay, maxReconnectDelay], growing to
 });
 
 test("the backoff resets after a connection that stayed up, not after one that failed at once", async (t) => {
-  const { fake, client, states } = await setup(t, {
+  const { fake, client, states } = await fakeClient(t, {
     ...backoff(40, 2000),
     resetBackoffAfter: 300,
     random: () => 0.999,
@@ -134,7 +131,7 @@ test("the backoff resets after a connection that stayed up, not after one that f
 });
 
 test("1009 is reported and retried with backoff, never in a tight loop", async (t) => {
-  const { fake, client, states, errors } = await setup(t, {
+  const { fake, client, states, errors } = await fakeClient(t, {
     ...backoff(30, 400),
     random: () => 0.999,
   });
@@ -158,7 +155,7 @@ test("1009 is reported and retried with backoff, never in a tight loop", async (
 
 test("1008 token expired → a fresh token, at once; 1008 slow consumer, rate limited → reported, backoff", async (t) => {
   let calls = 0;
-  const { fake, client, states, errors } = await setup(t, {
+  const { fake, client, states, errors } = await fakeClient(t, {
     token: async () => `tok-${++calls}`,
     ...backoff(600),
   });
@@ -191,7 +188,7 @@ test("1008 token expired → a fresh token, at once; 1008 slow consumer, rate li
 
 test("a token function that fails is reported and retried", async (t) => {
   let calls = 0;
-  const { fake, client, errors } = await setup(t, {
+  const { fake, client, errors } = await fakeClient(t, {
     token: () => {
       if (++calls === 1) throw new Error("auth service down");
       return "tok";
@@ -214,7 +211,7 @@ test("the online event retries at once instead of waiting out the backoff", asyn
     delete globalThis.addEventListener;
     delete globalThis.removeEventListener;
   });
-  const { fake, client, states } = await setup(t, backoff(60000));
+  const { fake, client, states } = await fakeClient(t, backoff(60000));
   client.connect();
   (await fake.connection(0)).close(1001, "shutdown");
   await states.until((s) => s.at(-1).state === "disconnected", 2000, "disconnected");
@@ -224,7 +221,7 @@ test("the online event retries at once instead of waiting out the backoff", asyn
 });
 
 test("close() stops everything: no reconnect, state closed, no timer left", async (t) => {
-  const { fake, client, states } = await setup(t, { minReconnectDelay: 50, maxReconnectDelay: 50 });
+  const { fake, client, states } = await fakeClient(t, { minReconnectDelay: 50, maxReconnectDelay: 50 });
   watch(client, "token.A.trade");
   client.connect();
   const conn = await fake.connection(0);

@@ -9,14 +9,13 @@ import { fakeClient, seqs, watch } from "./support/client.js";
 // the test expects.
 const quiet = { heartbeatInterval: 0, minReconnectDelay: 10, maxReconnectDelay: 50 };
 
-const setup = (t, options = {}) => fakeClient(t, { ...quiet, ...options });
-
 /**
- * watching sets up a client watching channels (one watch each, in order)
- * and connects it; conn is its first connection.
+ * watching starts a fake server and a quiet client of it (options on top)
+ * watching channels, one watch each, in order, and connects it; conn is its
+ * first connection.
  */
-async function watching(t, ...channels) {
-  const c = await setup(t);
+async function watching(t, channels, options = {}) {
+  const c = await fakeClient(t, { ...quiet, ...options });
   c.watched = channels.map((ch) => watch(c.client, ch));
   c.client.connect();
   c.conn = await c.fake.connection(0);
@@ -24,19 +23,14 @@ async function watching(t, ...channels) {
 }
 
 /** live is watching, with the first subscribe acknowledged. */
-async function live(t, ...channels) {
-  const c = await watching(t, ...channels);
+async function live(t, channels) {
+  const c = await watching(t, channels);
   c.conn.ack(await c.conn.command(0));
   return c;
 }
 
 test("subscribes of one tick go out as one command; later ones as another", async (t) => {
-  const { fake, client } = await setup(t);
-  const a = watch(client, "token.A.trade");
-  watch(client, "token.B.trade");
-  watch(client, "token.*.ticker");
-  client.connect();
-  const conn = await fake.connection(0);
+  const { client, conn, watched: [a] } = await watching(t, ["token.A.trade", "token.B.trade", "token.*.ticker"]);
   const first = await conn.command(0);
   assert.equal(first.type, "subscribe");
   assert.deepEqual(first.data.channels, ["token.A.trade", "token.B.trade", "token.*.ticker"]);
@@ -58,11 +52,8 @@ test("subscribes of one tick go out as one command; later ones as another", asyn
 });
 
 test("a subscribe that does not fit maxCommandBytes is split; nothing is lost", async (t) => {
-  const { fake, client } = await setup(t, { maxCommandBytes: 120 });
   const names = Array.from({ length: 9 }, (_, i) => `token.T${i}.trade`);
-  for (const n of names) watch(client, n);
-  client.connect();
-  const conn = await fake.connection(0);
+  const { conn } = await watching(t, names, { maxCommandBytes: 120 });
   await conn.commands.until(
     (cmds) => cmds.flatMap((c) => c.data.channels).length === names.length,
     2000,
@@ -75,11 +66,8 @@ test("a subscribe that does not fit maxCommandBytes is split; nothing is lost", 
 });
 
 test("reconnect re-sends every subscription in one command, with since where positions are known; recovered → in order, no duplicate", async (t) => {
-  const { fake, client } = await setup(t);
-  const h = watch(client, "token.H.trade"); // keeps history
-  const l = watch(client, "token.L.trade"); // does not
-  client.connect();
-  let conn = await fake.connection(0);
+  // token.H.trade keeps history, token.L.trade does not.
+  let { fake, client, conn, watched: [h, l] } = await watching(t, ["token.H.trade", "token.L.trade"]);
   conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", epoch: "E1", seq: 5 }], recovered: true });
   conn.message("token.H.trade", 6, { p: 6 });
   conn.message("token.L.trade", 3, { p: 3 });
@@ -119,10 +107,7 @@ test("reconnect re-sends every subscription in one command, with since where pos
  * client and the subscription's watcher once both messages are in.
  */
 async function resubscribedUnrecovered(t, before, after) {
-  const { fake, client } = await setup(t);
-  const h = watch(client, "token.H.trade");
-  client.connect();
-  let conn = await fake.connection(0);
+  let { fake, client, conn, watched: [h] } = await watching(t, ["token.H.trade"]);
   conn.ack(await conn.command(0), { positions: [{ channel: "token.H.trade", ...before }], recovered: true });
   conn.message("token.H.trade", before.seq + 1, {});
   await h.messages.count(1, 2000);
@@ -148,8 +133,7 @@ test("a new epoch (server restart) → onGap reset, then the new numbering is fo
 });
 
 test("recovered:false over several channels: the replayed one is recovered, the fence reports the other", async (t) => {
-  const { fake, watched: [a, b], ...c } = await watching(t, "token.A.trade", "token.B.trade");
-  let conn = c.conn;
+  let { fake, conn, watched: [a, b] } = await watching(t, ["token.A.trade", "token.B.trade"]);
   conn.ack(await conn.command(0), {
     positions: [
       { channel: "token.A.trade", epoch: "E1", seq: 10 },
@@ -185,7 +169,7 @@ test("recovered:false over several channels: the replayed one is recovered, the 
 });
 
 test("live seq jumps: onGap once per gap; conflated explains skipped seqs; duplicates dropped", async (t) => {
-  const { conn, watched: [w] } = await live(t, "token.X.ticker");
+  const { conn, watched: [w] } = await live(t, ["token.X.ticker"]);
   conn.message("token.X.ticker", 1, {});
   conn.message("token.X.ticker", 4, {}, { conflated: 2 }); // replaced 2 and 3: no gap
   conn.message("token.X.ticker", 4, {}); // duplicate
@@ -206,7 +190,7 @@ test("live seq jumps: onGap once per gap; conflated explains skipped seqs; dupli
 });
 
 test("pattern subscriptions track each channel's seq; overlapping subscriptions each get the message", async (t) => {
-  const { client, conn, watched: [p, e] } = await live(t, "token.*.trade", "token.A.trade");
+  const { client, conn, watched: [p, e] } = await live(t, ["token.*.trade", "token.A.trade"]);
   conn.message("token.A.trade", 1, { n: 1 });
   conn.message("token.B.trade", 7, { n: 2 });
   conn.message("token.A.trade", 2, { n: 3 });
@@ -220,8 +204,7 @@ test("pattern subscriptions track each channel's seq; overlapping subscriptions 
 });
 
 test("rejected channels → onError with the server's code; never re-sent", async (t) => {
-  const { fake, client, watched: [ok, bad], ...c } = await watching(t, "token.A.trade", "user.43.>");
-  let conn = c.conn;
+  let { fake, client, conn, watched: [ok, bad] } = await watching(t, ["token.A.trade", "user.43.>"]);
   const cmd = await conn.command(0);
   conn.send({
     type: "subscription_ack",
@@ -241,7 +224,7 @@ test("rejected channels → onError with the server's code; never re-sent", asyn
 });
 
 test("bad input from the network is reported via error and never thrown; delivery goes on", async (t) => {
-  const { fake, client, conn, errors, watched: [w] } = await live(t, "token.A.trade");
+  const { fake, client, conn, errors, watched: [w] } = await live(t, ["token.A.trade"]);
   conn.send("not json {");
   conn.send("[1,2]");
   conn.send({ type: "surprise", data: 1 });
@@ -261,10 +244,7 @@ test("bad input from the network is reported via error and never thrown; deliver
 });
 
 test("a subscribe answered RATE_LIMITED is sent again", async (t) => {
-  const { fake, client, errors } = await setup(t, { rateLimitRetryDelay: 20 });
-  const w = watch(client, "token.A.trade");
-  client.connect();
-  const conn = await fake.connection(0);
+  const { conn, errors, watched: [w] } = await watching(t, ["token.A.trade"], { rateLimitRetryDelay: 20 });
   const cmd = await conn.command(0);
   conn.send({ type: "error", id: cmd.id, code: "RATE_LIMITED", message: "too many commands; slow down" });
   const retry = await conn.command(1);
