@@ -255,17 +255,6 @@ func (c *seqCache) setAcked(channel string, k known) {
 	}
 }
 
-// forget drops what the entry of channel knows of its last message (the
-// stream said otherwise), keeping the entry and its publish lock.
-func (c *seqCache) forget(channel string) {
-	sh := c.shard(channel)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if e := sh.m[channel]; e != nil {
-		e.delivered, e.acked = known{}, known{}
-	}
-}
-
 // prune removes the entries last changed before cutoff (Unix ns) that no
 // Publish holds. The numbering does not change: a plain message more than
 // max_age after its predecessor is an anchor whether or not the node

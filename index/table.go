@@ -127,12 +127,3 @@ func (t *table[S, V]) rebuilt() *table[S, V] {
 	}
 	return nt
 }
-
-// all calls fn for each entry in t. The caller holds the lock.
-func (t *table[S, V]) all(fn func(e *Channel[S, V])) {
-	for i := range t.slots {
-		if e := t.slots[i].Load(); e != nil && e != t.tomb {
-			fn(e)
-		}
-	}
-}

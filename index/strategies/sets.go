@@ -142,8 +142,7 @@ func (s *denseSet) Len() int {
 // change.
 type lazySet struct {
 	denseSet
-	snap  atomic.Pointer[[]*Client] // nil while stale
-	dirty atomic.Bool
+	snap atomic.Pointer[[]*Client] // nil while stale
 }
 
 func (s *lazySet) Add(c *Client) *Handle {
