@@ -138,9 +138,9 @@ func TestValidAllocs(t *testing.T) {
 	names := []string{"token.BTC.trade", "token.*.>", "a..b", strings.Repeat("a", 129)}
 	allocs := testing.AllocsPerRun(100, func() {
 		for _, s := range names {
-			ValidChannel(s)
-			ValidPattern(s)
-			IsPattern(s)
+			_ = ValidChannel(s)
+			_ = ValidPattern(s)
+			_ = IsPattern(s)
 		}
 	})
 	if allocs != 0 {

@@ -52,7 +52,8 @@ func TestPerIP(t *testing.T) {
 
 	// Invalid addresses share one group.
 	f("0.0.0.0", true)
-	if !p.Acquire(netip.Addr{}) || !p.Acquire(netip.Addr{}) || p.Acquire(netip.Addr{}) {
+	first, second, third := p.Acquire(netip.Addr{}), p.Acquire(netip.Addr{}), p.Acquire(netip.Addr{})
+	if !first || !second || third {
 		t.Fatal("the zero Addr is not limited like an address")
 	}
 }
